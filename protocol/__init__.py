@@ -1,0 +1,81 @@
+"""The wire contract between kiosks and central: models, topics, encode/decode.
+
+Depends on pydantic only, so every component (kiosk, central, tools) can import it.
+"""
+
+from protocol.codec import MAX_PAYLOAD_BYTES, Decoded, decode, encode, kind_of, topic_for
+from protocol.errors import (
+    MalformedPayload,
+    PayloadTooLarge,
+    ProtocolError,
+    SchemaViolation,
+    TopicError,
+    TopicMismatch,
+    UnsupportedSchemaVersion,
+)
+from protocol.ids import uuid7
+from protocol.models import (
+    SCHEMA_VERSION,
+    Ack,
+    AckedMessage,
+    AckResult,
+    AnswerSaved,
+    CheckIn,
+    Command,
+    CommandReceipt,
+    CommandType,
+    DeviceClock,
+    DeviceStatus,
+    EventState,
+    EvidenceRef,
+    ExamSubmitted,
+    Heartbeat,
+    Message,
+    OutboxMessage,
+    SessionRef,
+    Severity,
+    ViolationEvent,
+    ViolationType,
+)
+from protocol.topics import ACKED_KINDS, Topic, TopicKind
+
+__all__ = [
+    "ACKED_KINDS",
+    "MAX_PAYLOAD_BYTES",
+    "SCHEMA_VERSION",
+    "Ack",
+    "AckResult",
+    "AckedMessage",
+    "AnswerSaved",
+    "CheckIn",
+    "Command",
+    "CommandReceipt",
+    "CommandType",
+    "Decoded",
+    "DeviceClock",
+    "DeviceStatus",
+    "EventState",
+    "EvidenceRef",
+    "ExamSubmitted",
+    "Heartbeat",
+    "MalformedPayload",
+    "Message",
+    "OutboxMessage",
+    "PayloadTooLarge",
+    "ProtocolError",
+    "SchemaViolation",
+    "SessionRef",
+    "Severity",
+    "Topic",
+    "TopicError",
+    "TopicKind",
+    "TopicMismatch",
+    "UnsupportedSchemaVersion",
+    "ViolationEvent",
+    "ViolationType",
+    "decode",
+    "encode",
+    "kind_of",
+    "topic_for",
+    "uuid7",
+]
