@@ -33,7 +33,9 @@ class BrokerUrl:
     def parse(cls, url: str) -> BrokerUrl:
         parts = urlsplit(url)
         if parts.scheme not in _DEFAULT_PORTS:
-            raise BrokerUrlError(f"broker URL must start with mqtt:// or mqtts://, got {parts.scheme!r}")
+            raise BrokerUrlError(
+                f"broker URL must start with mqtt:// or mqtts://, got {parts.scheme!r}"
+            )
         if not parts.hostname:
             raise BrokerUrlError("broker URL has no host")
         try:

@@ -25,9 +25,12 @@ from protocol.errors import (
 from protocol.models import (
     SCHEMA_VERSION,
     Ack,
+    AnswerSaved,
+    CheckIn,
     Command,
     CommandReceipt,
     DeviceStatus,
+    ExamSubmitted,
     Heartbeat,
     Message,
     SessionMessage,
@@ -78,20 +81,22 @@ def topic_for(message: Message) -> str:
     return topics.build(message.centre_id, message.device_id, kind_of(message))
 
 
+_KIND_BY_TYPE: Final[dict[type, TopicKind]] = {
+    ViolationEvent: TopicKind.EVENT,
+    CheckIn: TopicKind.SESSION,
+    AnswerSaved: TopicKind.SESSION,
+    ExamSubmitted: TopicKind.SESSION,
+    CommandReceipt: TopicKind.RECEIPT,
+    Heartbeat: TopicKind.HEARTBEAT,
+    DeviceStatus: TopicKind.STATUS,
+    Ack: TopicKind.ACK,
+    Command: TopicKind.COMMAND,
+}
+
+
 def kind_of(message: Message) -> TopicKind:
-    if isinstance(message, ViolationEvent):
-        return TopicKind.EVENT
-    if isinstance(message, CommandReceipt):
-        return TopicKind.RECEIPT
-    if isinstance(message, Heartbeat):
-        return TopicKind.HEARTBEAT
-    if isinstance(message, DeviceStatus):
-        return TopicKind.STATUS
-    if isinstance(message, Ack):
-        return TopicKind.ACK
-    if isinstance(message, Command):
-        return TopicKind.COMMAND
-    return TopicKind.SESSION
+    """The topic kind a message travels on."""
+    return _KIND_BY_TYPE[type(message)]
 
 
 def _reject_constant(name: str) -> Any:

@@ -279,4 +279,3 @@ class Command(WireModel):
 SessionMessage = CheckIn | AnswerSaved | ExamSubmitted
 AckedMessage = ViolationEvent | CheckIn | AnswerSaved | ExamSubmitted | CommandReceipt
 Message = AckedMessage | Heartbeat | DeviceStatus | Ack | Command
-

@@ -67,7 +67,9 @@ def parse(topic: str) -> Topic:
     """Parse a concrete topic; raises TopicError for anything outside the contract."""
     parts = topic.split("/")
     if len(parts) != 5 or parts[0] != ROOT or parts[1] != VERSION:
-        raise TopicError(f"topic {topic[:200]!r} is not of the form {PREFIX}/<centre>/<device>/<kind>")
+        raise TopicError(
+            f"topic {topic[:200]!r} is not of the form {PREFIX}/<centre>/<device>/<kind>"
+        )
     centre_id, device_id, kind = parts[2], parts[3], parts[4]
     _check_id(centre_id, "centre id")
     _check_id(device_id, "device id")

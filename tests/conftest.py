@@ -71,7 +71,7 @@ def mariadb_url(mariadb_server: MariaDBServer | str) -> Iterator[str]:
     root = mariadb_server if isinstance(mariadb_server, str) else mariadb_server.root_url()
     name = f"t_{uuid.uuid4().hex[:12]}"
     run_sql(root, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    base, _, query = root.partition("?")
+    base = root.partition("?")[0]
     yield f"{base.rstrip('/')}/{name}?charset=utf8mb4"
     run_sql(root, f"DROP DATABASE IF EXISTS {name}")
 

@@ -54,8 +54,14 @@ def test_private_mariadb_gives_fresh_databases(mariadb_url: str) -> None:
 
     engine = sa.create_engine(mariadb_url)
     with engine.begin() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM information_schema.tables "
-                                    "WHERE table_schema = DATABASE()")).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+                )
+            ).scalar_one()
+            == 0
+        )
         conn.execute(sa.text("CREATE TABLE t (id INT PRIMARY KEY)"))
         conn.execute(sa.text("INSERT INTO t VALUES (1)"))
         assert conn.execute(sa.text("SELECT id FROM t")).scalar_one() == 1

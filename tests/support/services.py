@@ -131,9 +131,16 @@ class MariaDBServer:
 
     def _initialise(self) -> None:
         result = subprocess.run(
-            [self.install_db, "--no-defaults", f"--datadir={self.datadir}", "--skip-test-db",
-             "--auth-root-authentication-method=normal", *self._user_args()],
-            capture_output=True, check=False,
+            [
+                self.install_db,
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+                *self._user_args(),
+            ],
+            capture_output=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed: {result.stderr.decode()[-2000:]}")
@@ -146,12 +153,23 @@ class MariaDBServer:
         if not self.datadir.exists():
             self._initialise()
         self.proc = subprocess.Popen(
-            [self.mariadbd, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
-             "--bind-address=127.0.0.1", f"--socket={self.workdir / 'mysqld.sock'}",
-             f"--pid-file={self.workdir / 'mysqld.pid'}", f"--log-error={self.workdir / 'err.log'}",
-             "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=128M",
-             "--max-connections=500", *self._user_args()],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.mariadbd,
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.workdir / 'mysqld.sock'}",
+                f"--pid-file={self.workdir / 'mysqld.pid'}",
+                f"--log-error={self.workdir / 'err.log'}",
+                "--skip-name-resolve",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=128M",
+                "--max-connections=500",
+                *self._user_args(),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, 60, self.proc)
 
@@ -192,7 +210,8 @@ class AmqttInstance:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "central.embedded_broker", "--port", str(self.port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
         )
         wait_for_port(self.port, 20, self.proc)
 
