@@ -1,0 +1,137 @@
+"""`make demo`: the whole system on one machine with nothing installed.
+
+Starts the embedded MQTT broker, migrates a SQLite database, creates a demo admin login,
+starts central ingest and the web service, and simulated kiosks that publish through their
+real outboxes. Prints the URLs and the login; Ctrl-C stops everything cleanly.
+
+    python -m central.demo [--kiosks 6] [--web-port 8000] [--broker-port 1884]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from central.supervisor import Supervisor, child_env, port_or_free, wait_for_port
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CENTRE = "demo-centre"
+ADMIN_USER = "admin"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the proctoring system locally.")
+    parser.add_argument("--kiosks", type=int, default=6, help="simulated kiosks (default 6)")
+    parser.add_argument("--rate", type=float, default=0.2, help="events/s per kiosk")
+    parser.add_argument("--web-port", type=int, default=8000)
+    parser.add_argument("--broker-port", type=int, default=1884)
+    parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "var" / "demo",
+                        help="where the database, outboxes and logs are kept")
+    return parser.parse_args(argv)
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Stable across demo runs so browser sessions survive a restart."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _run_step(env: dict[str, str], *args: str) -> None:
+    """A one-shot command (migration, user set-up); its output is shown only on failure."""
+    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"`{' '.join(args)}` failed:\n{result.stderr.decode()[-3000:]}")
+
+
+def _banner(web_url: str, broker_url: str, password: str, args: argparse.Namespace) -> str:
+    data = args.data_dir
+    return "\n".join([
+        "",
+        "=" * 72,
+        " Proctoring demo is running",
+        f"   Central service : {web_url}",
+        f"   Login           : {ADMIN_USER} / {password}",
+        f"   Events API      : {web_url}/api/v1/events  (HTTP Basic with the login above)",
+        f"   MQTT broker     : {broker_url}  (embedded, MQTT 3.1.1)",
+        f"   Kiosks          : {args.kiosks} simulated (marked SIMULATED in the UI and data)",
+        f"   Data            : {data}  (database central.sqlite3, kiosks/, logs/)",
+        " Press Ctrl-C to stop.",
+        "=" * 72,
+        "",
+    ])
+
+
+def run(args: argparse.Namespace) -> int:
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    web_port = port_or_free(args.web_port)
+    broker_port = port_or_free(args.broker_port)
+    broker_url = f"mqtt://127.0.0.1:{broker_port}?version=3.1.1"
+    web_url = f"http://127.0.0.1:{web_port}"
+    env = child_env({
+        "PROCTOR_DATABASE_URL": f"sqlite:///{args.data_dir / 'central.sqlite3'}",
+        "PROCTOR_BROKER_URL": broker_url,
+        "PROCTOR_INGEST_SHARE_GROUP": "",  # amqtt has no shared subscriptions
+        "PROCTOR_SECRET_KEY": _secret_key(args.data_dir),
+    })
+    password = secrets.token_urlsafe(9)
+    _run_step(env, "-m", "central", "migrate")
+    _run_step(env, "-m", "central", "create-user", ADMIN_USER, "--role", "admin",
+              "--password", password, "--update")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    sup = Supervisor(args.data_dir / "logs", env)
+    try:
+        broker = sup.spawn("broker", ["-m", "central.embedded_broker", "--port", str(broker_port)])
+        wait_for_port(broker_port, 30, broker)
+        sup.spawn("ingest", ["-m", "central.ingest"])
+        web = sup.spawn("web", ["-m", "central", "web", "--host", "127.0.0.1",
+                                "--port", str(web_port)])
+        wait_for_port(web_port, 30, web)
+        sup.spawn("kiosks", ["-m", "edge_agent", "simulate", "--kiosks", str(args.kiosks),
+                             "--rate", str(args.rate), "--broker-url", broker_url,
+                             "--centre", DEMO_CENTRE, "--data-dir",
+                             str(args.data_dir / "kiosks")])
+        print(_banner(web_url, broker_url, password, args), flush=True)
+        while not stop.wait(0.5):
+            exited = sup.first_exited()
+            if exited is not None:
+                logger.error("%s exited with code %s; see %s", exited.name,
+                             exited.proc.returncode, exited.log_path)
+                return 1
+        return 0
+    finally:
+        sup.stop_all()
+        print("Demo stopped; data kept in", args.data_dir, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s demo: %(message)s")
+    try:
+        sys.exit(run(parse_args(argv)))
+    except (RuntimeError, TimeoutError) as exc:
+        logger.error("%s", exc)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Acceptance: `make demo`'s program starts, prints its URL and login, serves simulated
+events through the API, and stops on SIGINT leaving no process behind."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tests.support.services import ROOT, free_port
+
+BANNER_TIMEOUT_S = 90
+
+
+def _read_banner(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    url = password = None
+    deadline = time.monotonic() + BANNER_TIMEOUT_S
+    while time.monotonic() < deadline and not (url and password):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if match := re.search(r"Central service : (http://\S+)", line):
+            url = match.group(1)
+        if match := re.search(r"Login +: admin / (\S+)", line):
+            password = match.group(1)
+    assert url and password, "demo printed no URL and login:\n" + "".join(seen)
+    return url, password
+
+
+def _wait_for_simulated_events(url: str, password: str) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = requests.get(f"{url}/api/v1/events", auth=("admin", password), timeout=5)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, object]] = response.json()["items"]
+        if items:
+            return items
+        time.sleep(0.5)
+    raise AssertionError("no events reached the API within 60 s")
+
+
+@pytest.mark.slow
+def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central.demo", "--data-dir", str(tmp_path / "demo"),
+         "--kiosks", "3", "--rate", "2", "--web-port", str(free_port()),
+         "--broker-port", str(free_port())],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url, password = _read_banner(proc)
+        items = _wait_for_simulated_events(url, password)
+        assert all(item["simulated"] is True for item in items)
+        assert requests.get(f"{url}/api/v1/events", timeout=5).status_code == 401
+        assert requests.get(f"{url}/api/v1/events", auth=("admin", "wrong"),
+                            timeout=5).status_code == 401
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 4  # broker, ingest, web, kiosks
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.5)
+    alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"processes left behind: {[c.cmdline() for c in alive]}"
+    assert (tmp_path / "demo" / "central.sqlite3").exists()
