@@ -50,7 +50,10 @@ def _secret_key(data_dir: Path) -> str:
 
 def _run_step(env: dict[str, str], *args: str) -> None:
     """A one-shot command (migration, user set-up); its output is shown only on failure."""
-    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, check=False)
+    # Our own interpreter and module names only; no shell, no user-supplied program.
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, *args], env=env, capture_output=True, check=False
+    )
     if result.returncode != 0:
         raise RuntimeError(f"`{' '.join(args)}` failed:\n{result.stderr.decode()[-3000:]}")
 

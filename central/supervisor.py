@@ -49,7 +49,7 @@ class Supervisor:
     def spawn(self, name: str, args: Sequence[str]) -> Child:
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as log:
-            proc = subprocess.Popen(
+            proc = subprocess.Popen(  # noqa: S603 - our interpreter, our modules, no shell
                 [sys.executable, *args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
