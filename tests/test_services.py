@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from protocol.broker_url import BrokerUrl
 from tests.support.services import MosquittoInstance
@@ -16,10 +20,10 @@ def _round_trip(url: BrokerUrl) -> bytes:
     got: list[bytes] = []
     arrived = threading.Event()
     subscribed = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="selftest", protocol=version)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="selftest", protocol=version)
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        got.append(msg.payload)
+        got.append(bytes(msg.payload))
         arrived.set()
 
     client.on_message = on_message
@@ -66,3 +70,52 @@ def test_private_mariadb_gives_fresh_databases(mariadb_url: str) -> None:
         conn.execute(sa.text("INSERT INTO t VALUES (1)"))
         assert conn.execute(sa.text("SELECT id FROM t")).scalar_one() == 1
     engine.dispose()
+
+
+def test_private_mosquitto_persists_queued_messages_across_a_kill(
+    mosquitto_server: MosquittoInstance,
+) -> None:
+    """A persistent session's queued QoS 1 message survives SIGKILL once autosaved (1 s)."""
+    url = mosquitto_server.url
+    got: list[bytes] = []
+    arrived = threading.Event()
+
+    def client(on_message: bool) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="persist", protocol=mqtt.MQTTv5)
+        if on_message:
+
+            def on_msg(_c: mqtt.Client, _u: object, m: mqtt.MQTTMessage) -> None:
+                got.append(bytes(m.payload))
+                arrived.set()
+
+            c.on_message = on_msg
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 3600
+        c.connect(url.host, url.port, clean_start=False, properties=props)
+        return c
+
+    subscriber = client(on_message=False)
+    subscriber.loop_start()
+    subscriber.subscribe("persist/#", qos=1)[0]
+    time.sleep(0.5)
+    subscriber.disconnect()
+    subscriber.loop_stop()
+    sender = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sender", protocol=mqtt.MQTTv5)
+    sender.connect(url.host, url.port)
+    sender.loop_start()
+    sender.publish("persist/x", b"kept", qos=1).wait_for_publish(5)
+    sender.disconnect()
+    sender.loop_stop()
+    time.sleep(2.5)  # past autosave_interval
+    mosquitto_server.kill()
+    mosquitto_server.start()
+    again = client(on_message=True)
+    again.loop_start()
+    try:
+        assert arrived.wait(10), (
+            f"queued message lost; broker log: {mosquitto_server.log.read_text()}"
+        )
+    finally:
+        again.loop_stop()
+        again.disconnect()
+    assert got == [b"kept"]

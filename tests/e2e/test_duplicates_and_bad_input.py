@@ -14,14 +14,24 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.clock import SystemClock
 from edge_agent.outbox import Outbox
 from edge_agent.publisher import Publisher, PublisherSettings
-from protocol import Ack, AckedMessage, decode, encode, topic_for, uuid7
+from protocol import (
+    Ack,
+    AckedMessage,
+    AnswerSaved,
+    ViolationEvent,
+    decode,
+    encode,
+    topic_for,
+    uuid7,
+)
 from protocol.broker_url import BrokerUrl
 from protocol.topics import build
-from tests.protocol.examples import EXAMPLES
+from tests.protocol.examples import example
 from tests.support import pipeline as p
 from tests.support.services import MosquittoInstance
 
@@ -35,8 +45,9 @@ class FakeKiosk:
     def __init__(self, broker: BrokerUrl) -> None:
         self.acks: list[Ack] = []
         self._got_ack = threading.Condition()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=DEVICE,
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=DEVICE, protocol=mqtt.MQTTv5
+        )
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *_a: subscribed.set()
@@ -46,7 +57,7 @@ class FakeKiosk:
         assert subscribed.wait(5)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        message = decode(msg.topic, msg.payload).message
+        message = decode(msg.topic, bytes(msg.payload)).message
         assert isinstance(message, Ack)
         with self._got_ack:
             self.acks.append(message)
@@ -72,8 +83,9 @@ class FakeKiosk:
 
 
 @pytest.fixture
-def ingest(mosquitto_server: MosquittoInstance, mariadb_url: str,
-           tmp_path: Path) -> Iterator[p.IngestProcess]:
+def ingest(
+    mosquitto_server: MosquittoInstance, mariadb_url: str, tmp_path: Path
+) -> Iterator[p.IngestProcess]:
     p.migrate(mariadb_url)
     process = p.IngestProcess(mosquitto_server.url, mariadb_url, tmp_path / "ingest.log")
     process.start()
@@ -85,8 +97,11 @@ def _event_row(database_url: str, event_id: str) -> dict[str, object]:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT * FROM events WHERE event_id = :i"),
-                                {"i": event_id}).mappings().all()
+            rows = (
+                conn.execute(sa.text("SELECT * FROM events WHERE event_id = :i"), {"i": event_id})
+                .mappings()
+                .all()
+            )
     finally:
         engine.dispose()
     assert len(rows) == 1
@@ -96,7 +111,7 @@ def _event_row(database_url: str, event_id: str) -> dict[str, object]:
 def test_same_event_three_times_keeps_the_first_delivery(
     mosquitto_server: MosquittoInstance, mariadb_url: str, ingest: p.IngestProcess
 ) -> None:
-    first = EXAMPLES["violation_ended"]
+    first = example("violation_ended", ViolationEvent)
     # Same id, different contents: a later copy must never overwrite the first.
     second = first.model_copy(update={"confidence": 0.11, "duration_s": 99.0})
     third = first.model_copy(update={"details": {"tampered": True}})
@@ -115,8 +130,9 @@ def test_same_event_three_times_keeps_the_first_delivery(
 
 
 def _drain(outbox: Outbox, broker: BrokerUrl) -> None:
-    settings = PublisherSettings(centre_id="centre-r", device_id="kiosk-replay", broker=broker,
-                                 ack_timeout_s=5)
+    settings = PublisherSettings(
+        centre_id="centre-r", device_id="kiosk-replay", broker=broker, ack_timeout_s=5
+    )
     publisher = Publisher(settings, outbox, SystemClock())
     publisher.start()
     try:
@@ -130,7 +146,9 @@ def _drain(outbox: Outbox, broker: BrokerUrl) -> None:
 
 
 def test_replaying_an_outbox_stores_nothing_twice(
-    mosquitto_server: MosquittoInstance, mariadb_url: str, ingest: p.IngestProcess,
+    mosquitto_server: MosquittoInstance,
+    mariadb_url: str,
+    ingest: p.IngestProcess,
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "outbox.sqlite3"
@@ -138,10 +156,19 @@ def test_replaying_an_outbox_stores_nothing_twice(
     created: list[AckedMessage] = []
     with Outbox(path) as outbox:
         for _ in range(50):
-            created.append(outbox.enqueue(
-                lambda id_, seq: EXAMPLES["answer"].model_copy(update={
-                    "id": id_, "seq": seq, "centre_id": "centre-r",
-                    "device_id": "kiosk-replay", "clock": clock.now()})))
+            created.append(
+                outbox.enqueue(
+                    lambda id_, seq: example("answer", AnswerSaved).model_copy(
+                        update={
+                            "id": id_,
+                            "seq": seq,
+                            "centre_id": "centre-r",
+                            "device_id": "kiosk-replay",
+                            "clock": clock.now(),
+                        }
+                    )
+                )
+            )
     shutil.copy(path, tmp_path / "outbox-copy.sqlite3")  # a backup taken before delivery
     with Outbox(path) as outbox:
         _drain(outbox, mosquitto_server.url)
@@ -156,7 +183,7 @@ def test_replaying_an_outbox_stores_nothing_twice(
 def test_malformed_input_is_dead_lettered_and_nothing_else_is_lost(
     mosquitto_server: MosquittoInstance, mariadb_url: str, ingest: p.IngestProcess
 ) -> None:
-    good = EXAMPLES["violation_started"]
+    good = example("violation_started", ViolationEvent)
     body = json.loads(encode(good))
     topic = topic_for(good)
     other_device = build(CENTRE, "kiosk-b01", "event")
@@ -167,8 +194,7 @@ def test_malformed_input_is_dead_lettered_and_nothing_else_is_lost(
         "10 MB": (topic, b'{"schema_version":1,"pad":"' + b"x" * (10 * 1024 * 1024) + b'"}'),
         "topic mismatch": (other_device, encode(good)),
     }
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="raw-sender",
-                         protocol=mqtt.MQTTv5)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="raw-sender", protocol=mqtt.MQTTv5)
     client.connect(mosquitto_server.url.host, mosquitto_server.url.port)
     client.loop_start()
     valid_ids = []
@@ -192,11 +218,17 @@ def test_malformed_input_is_dead_lettered_and_nothing_else_is_lost(
     p.assert_exactly_once(valid_ids, p.stored_ids(mariadb_url))
     engine = sa.create_engine(mariadb_url)
     with engine.connect() as conn:
-        letters = conn.execute(sa.text(
-            "SELECT reason_code, reason, payload_size FROM dead_letters ORDER BY id")).all()
+        letters = conn.execute(
+            sa.text("SELECT reason_code, reason, payload_size FROM dead_letters ORDER BY id")
+        ).all()
     engine.dispose()
     assert [r.reason_code for r in letters] == [
-        "malformed", "schema_version", "schema", "payload_too_large", "topic_mismatch"]
+        "malformed",
+        "schema_version",
+        "schema",
+        "payload_too_large",
+        "topic_mismatch",
+    ]
     assert "colour" in letters[2].reason
     assert letters[3].payload_size > 10 * 1024 * 1024
     assert all(r.reason for r in letters)

@@ -19,16 +19,15 @@ KIOSKS = 20
 PER_KIOSK = 100
 
 
-def _run_and_check(broker: BrokerUrl, database_url: str, tmp_path: Path,
-                   share_group: str) -> None:
+def _run_and_check(broker: BrokerUrl, database_url: str, tmp_path: Path, share_group: str) -> None:
     p.migrate(database_url)
-    ingest = p.IngestProcess(broker, database_url, tmp_path / "ingest.log",
-                             share_group=share_group)
+    ingest = p.IngestProcess(broker, database_url, tmp_path / "ingest.log", share_group=share_group)
     ingest.start()
     try:
         data_dir, ledger = tmp_path / "kiosks", tmp_path / "ledger.txt"
-        sim = p.run_simulator(p.simulator_args(broker, data_dir, ledger, kiosks=KIOSKS,
-                                               per_kiosk=PER_KIOSK))
+        sim = p.run_simulator(
+            p.simulator_args(broker, data_dir, ledger, kiosks=KIOSKS, per_kiosk=PER_KIOSK)
+        )
         assert sim.returncode == 0, sim.output[-3000:]
         assert ingest.alive(), ingest.log_text()[-3000:]
     finally:
@@ -76,8 +75,15 @@ def test_ingest_stopped_while_kiosks_publish_then_restarted(
     ingest.start()  # creates the persistent session and its subscription
     ingest.stop()
     data_dir, ledger = tmp_path / "kiosks", tmp_path / "ledger.txt"
-    args = p.simulator_args(broker, data_dir, ledger, kiosks=5, per_kiosk=40,
-                            drain_timeout=120, extra=("--ack-timeout", "600"))
+    args = p.simulator_args(
+        broker,
+        data_dir,
+        ledger,
+        kiosks=5,
+        per_kiosk=40,
+        drain_timeout=120,
+        extra=("--ack-timeout", "600"),
+    )
     sim = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         _wait_for(lambda: ledger.exists() and len(p.ledger_ids(ledger)) == 200, 60)

@@ -10,7 +10,9 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from protocol import (
     Ack,
@@ -34,6 +36,7 @@ from protocol import (
     encode,
 )
 
+M = TypeVar("M", bound=BaseModel)
 GOLDEN_DIR = Path(__file__).parent / "golden"
 T0 = datetime(2026, 11, 25, 9, 30, 0, 123000, tzinfo=UTC)
 CLOCK = DeviceClock(wall_time=T0, monotonic_s=3605.25, boot_id="7c1e5f0a-boot", synced=True)
@@ -164,6 +167,13 @@ EXAMPLES: dict[str, Message] = {
         issued_by="invigilator:rkhan",
     ),
 }
+
+
+def example(name: str, kind: type[M]) -> M:
+    """An example, typed as the model it is."""
+    message = EXAMPLES[name]
+    assert isinstance(message, kind)
+    return message
 
 
 def golden_path(name: str) -> Path:

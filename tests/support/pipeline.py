@@ -21,37 +21,57 @@ from tests.support.services import ROOT
 
 def _env(database_url: str, broker: BrokerUrl) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PROCTOR_DATABASE_URL": database_url,
-        "PROCTOR_BROKER_URL": broker.to_url(redact=False),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "PROCTOR_DATABASE_URL": database_url,
+            "PROCTOR_BROKER_URL": broker.to_url(redact=False),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 def migrate(database_url: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "central", "--database-url", database_url, "migrate"],
-        cwd=ROOT, check=True, capture_output=True, timeout=120,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
 class IngestProcess:
     """`python -m central.ingest` as its own process, exactly as deployed."""
 
-    def __init__(self, broker: BrokerUrl, database_url: str, log_path: Path,
-                 *, client_id: str = "ingest-test-1", share_group: str = "ingest") -> None:
+    def __init__(
+        self,
+        broker: BrokerUrl,
+        database_url: str,
+        log_path: Path,
+        *,
+        client_id: str = "ingest-test-1",
+        share_group: str = "ingest",
+    ) -> None:
         self.log_path = log_path
-        self.args = [sys.executable, "-m", "central.ingest", "--client-id", client_id,
-                     "--share-group", share_group]
+        self.args = [
+            sys.executable,
+            "-m",
+            "central.ingest",
+            "--client-id",
+            client_id,
+            "--share-group",
+            share_group,
+        ]
         self.env = _env(database_url, broker)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30) -> None:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if "subscribed to" in self.log_path.read_text(errors="replace")[offset:]:
@@ -79,14 +99,41 @@ class SimResult:
     output: str
 
 
-def simulator_args(broker: BrokerUrl, data_dir: Path, ledger: Path, *, kiosks: int,
-                   per_kiosk: int, drain_timeout: float = 240, extra: tuple[str, ...] = ()
-                   ) -> list[str]:
-    return [sys.executable, "-m", "edge_agent", "simulate", "--kiosks", str(kiosks),
-            "--events-per-kiosk", str(per_kiosk), "--rate", "0", "--broker-url",
-            broker.to_url(redact=False), "--centre", "centre-t", "--data-dir", str(data_dir),
-            "--ledger", str(ledger), "--drain-timeout", str(drain_timeout), "--seed", "7",
-            *extra]
+def simulator_args(
+    broker: BrokerUrl,
+    data_dir: Path,
+    ledger: Path,
+    *,
+    kiosks: int,
+    per_kiosk: int,
+    drain_timeout: float = 240,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "edge_agent",
+        "simulate",
+        "--kiosks",
+        str(kiosks),
+        "--events-per-kiosk",
+        str(per_kiosk),
+        "--rate",
+        "0",
+        "--broker-url",
+        broker.to_url(redact=False),
+        "--centre",
+        "centre-t",
+        "--data-dir",
+        str(data_dir),
+        "--ledger",
+        str(ledger),
+        "--drain-timeout",
+        str(drain_timeout),
+        "--seed",
+        "7",
+        *extra,
+    ]
 
 
 def run_simulator(args: list[str], timeout_s: float = 400) -> SimResult:
@@ -115,7 +162,7 @@ def count_rows(database_url: str, table: str) -> int:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one())  # noqa: S608
+            return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
     finally:
         engine.dispose()
 

@@ -82,19 +82,26 @@ class MosquittoInstance:
         self.conf = workdir / "mosquitto.conf"
         self.log = workdir / "mosquitto.log"
         (workdir / "data").mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {workdir / 'data'}/\n"
-            "autosave_interval 1\n"
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {workdir / 'data'}/",
+            "autosave_interval 1",
             # 0 = no limit on queued messages: never drop silently (bounded by bytes in prod).
-            "max_queued_messages 0\n"
-            "max_inflight_messages 100\n"
-            "sys_interval 1\n"
-            f"log_dest file {self.log}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n" + extra_conf
-        )
+            "max_queued_messages 0",
+            "max_inflight_messages 100",
+            "sys_interval 1",
+            f"log_dest file {self.log}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+        ]
+        if os.geteuid() == 0:
+            # As root, mosquitto drops to the `mosquitto` user, which could not write the log
+            # or the persistence file here: persistence would silently be off.
+            lines.append("user root")
+        self.conf.write_text("\n".join(lines) + "\n" + extra_conf)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
