@@ -8,8 +8,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 # Python 3.11 is required (MediaPipe 0.10.18 wheels); prefer an explicit 3.11 binary.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-# Debian packages the tests and demo use: a real MQTT broker and a real MariaDB server.
-DEBIAN_PACKAGES := mosquitto mariadb-server
+# Debian packages the tests use: a real MQTT broker, a real MariaDB server, a real browser.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help demo test lint bench venv debian-packages clean
@@ -39,6 +38,7 @@ debian-packages:
 	@missing=""; \
 	[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || missing="$$missing mosquitto"; \
 	[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \

@@ -14,6 +14,7 @@ import psutil
 import pytest
 import requests
 
+from tests.support.browser import chromium
 from tests.support.services import ROOT, free_port
 
 BANNER_TIMEOUT_S = 90
@@ -50,6 +51,21 @@ def _wait_for_simulated_events(url: str, password: str) -> list[dict[str, object
     raise AssertionError("no events reached the API within 60 s")
 
 
+def _check_console_in_a_browser(url: str, password: str, screenshot: Path) -> None:
+    """A person logs in with the printed login and sees simulated kiosks marked as such."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("heading", name="Recent events").wait_for(timeout=10_000)
+        rows = page.locator("table").first.locator("tbody tr")
+        assert rows.count() > 0
+        assert rows.first.get_by_text("SIMULATED").is_visible()
+        page.screenshot(path=str(screenshot), full_page=True)
+
+
 @pytest.mark.slow
 def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
     proc = subprocess.Popen(
@@ -82,6 +98,7 @@ def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
             requests.get(f"{url}/api/v1/events", auth=("admin", "wrong"), timeout=5).status_code
             == 401
         )
+        _check_console_in_a_browser(url, password, tmp_path / "console.png")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 4  # broker, ingest, web, kiosks
         proc.send_signal(signal.SIGINT)
