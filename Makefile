@@ -26,8 +26,7 @@ $(STAMP): pyproject.toml
 		|| { echo "error: $(PYTHON) is not Python 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
-	# compat mode puts the repository itself on sys.path, so new packages need no reinstall.
-	$(PIP) install -q -e '.[central,kiosk,dev]' --config-settings editable_mode=compat
+	$(PIP) install -q -e '.[central,kiosk,dev]'
 	# face_recognition declares a dependency on `dlib`, which would compile for 20 minutes;
 	# dlib-bin (installed above) provides the same module prebuilt.
 	$(PIP) install -q --no-deps 'face_recognition==1.3.0'
