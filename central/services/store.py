@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, bindparam, select, update
+from sqlalchemy import Column, Connection, Table, select
 from sqlalchemy.orm import Session
 
 from central.models import DeadLetter, DeviceMessage, Event, Violation
 from central.services.devices import FromDevice, update_devices
 from central.services.rejects import RejectedPayload
-from central.services.upsert import chunks, insert_all_ignoring_duplicates
+from central.services.upsert import chunks, insert_all_ignoring_duplicates, upsert_all_if_newer
 from protocol import encode, topic_for
 from protocol.models import (
     AckedMessage,
@@ -210,9 +210,9 @@ def _violation_row(event: ViolationEvent, now: datetime) -> dict[str, Any]:
 
 
 def _update_violations(connection: Connection, events: list[ViolationEvent], now: datetime) -> None:
-    """Create missing summaries, then move each to its newest message if its seq is higher than
-    the stored one. The conditional UPDATE is atomic, so concurrent workers and out-of-order
-    redelivery can never move a summary backwards."""
+    """Create missing summaries, or move each to its newest message if its seq is higher than
+    the stored one, in one conditional upsert per row: atomic, so concurrent workers and
+    out-of-order redelivery can never move a summary backwards."""
     latest: dict[str, ViolationEvent] = {}
     for event in events:
         current = latest.get(str(event.violation_id))
@@ -221,15 +221,7 @@ def _update_violations(connection: Connection, events: list[ViolationEvent], now
     if not latest:
         return
     rows = [_violation_row(latest[k], now) for k in sorted(latest)]
-    insert_all_ignoring_duplicates(connection, _VIOLATIONS, rows)
-    table = _VIOLATIONS
-    statement = (
-        update(table)
-        .where(table.c.violation_id == bindparam("b_violation_id"))
-        .where(table.c.last_seq < bindparam("b_last_seq"))
-        .values({name: bindparam(f"b_{name}") for name in _VIOLATION_UPDATED})
-    )
-    connection.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+    upsert_all_if_newer(connection, _VIOLATIONS, rows, "last_seq", _VIOLATION_UPDATED)
 
 
 def _store_dead_letters(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Column, Connection, Table, func
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -44,5 +44,51 @@ def insert_all_ignoring_duplicates(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> None:
     statement = insert_ignoring_duplicates(connection.dialect.name, table)
+    for chunk in chunks(rows, ROWS_PER_STATEMENT):
+        connection.execute(statement, list(chunk))
+
+
+def upsert_if_newer(
+    dialect: str, table: Table, order_column: str, update_columns: Sequence[str]
+) -> Insert:
+    """An INSERT that, for an existing primary key, takes the new values only when the new
+    row's `order_column` is greater. One atomic statement per row, executemany-friendly, so
+    concurrent workers and out-of-order redelivery can never move a row backwards."""
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        newer = statement.inserted[order_column] > table.c[order_column]
+        # MySQL assigns left to right and later expressions see earlier assignments, so the
+        # order column must come last: every IF above still compares with the old value.
+        assignments: list[tuple[str, Any]] = [
+            (name, func.IF(newer, statement.inserted[name], table.c[name]))
+            for name in update_columns
+            if name != order_column
+        ]
+        assignments.append(
+            (
+                order_column,
+                func.GREATEST(table.c[order_column], statement.inserted[order_column]),
+            )
+        )
+        return statement.on_duplicate_key_update(assignments)
+    if dialect in ("sqlite", "postgresql"):
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+        upsert: Insert = insert.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={name: insert.excluded[name] for name in update_columns},
+            where=insert.excluded[order_column] > table.c[order_column],
+        )
+        return upsert
+    raise NotImplementedError(f"conditional upsert is not implemented for {dialect}")
+
+
+def upsert_all_if_newer(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    order_column: str,
+    update_columns: Sequence[str],
+) -> None:
+    statement = upsert_if_newer(connection.dialect.name, table, order_column, update_columns)
     for chunk in chunks(rows, ROWS_PER_STATEMENT):
         connection.execute(statement, list(chunk))
