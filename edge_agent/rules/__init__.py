@@ -1,0 +1,1 @@
+"""Rules: pure logic from the stream of Observations to violation lifecycle changes."""
