@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from edge_agent.clock import FakeClock
+from edge_agent.messages import Origin
+from edge_agent.outbox import Outbox
 from edge_agent.rules.calibration import Neutral
 from edge_agent.rules.config import RulesConfig
 from edge_agent.rules.engine import RuleEngine, ViolationChange
 from edge_agent.rules.tracker import Instant
+from edge_agent.rules.wire import violation_factory
 from edge_agent.vision.types import FrameQuality, IdentityResult, Observation
-from protocol import EventState
+from protocol import EventState, SessionRef, ViolationEvent, decode, encode, topic_for
 from protocol import ViolationType as V
 from tests.edge_agent.rules.streams import CALM, FPS, T0, Seat, stream, with_identity_every
 
@@ -145,3 +151,28 @@ def test_updates_repeat_while_active() -> None:
     assert [c.state for c in changes].count(EventState.UPDATED) == 3  # at 13, 23, 33 s
     durations = [c.duration_s for c in changes]
     assert durations == sorted(durations)
+
+
+def test_changes_become_valid_wire_events_even_when_the_wall_clock_steps_back(
+    tmp_path: Path,
+) -> None:
+    """Time sync steps the wall clock back 1 h mid-violation: the event still validates and
+    its end is start + the monotonic duration."""
+    observations = stream((CALM, 2), (Seat(faces=0), 6), (CALM, 3))
+    for i in range(len(observations) // 2, len(observations)):
+        observations[i] = replace(
+            observations[i], wall_time=observations[i].wall_time - timedelta(hours=1)
+        )
+    changes = run(observations)
+    clock = FakeClock()
+    origin = Origin("centre-1", "kiosk-a07")
+    subject = SessionRef(seat_id="A-07", session_id="sess-1")
+    with Outbox(tmp_path / "outbox.sqlite3") as outbox:
+        events = [outbox.enqueue(violation_factory(c, origin, clock, subject)) for c in changes]
+        assert outbox.depth() == len(changes) == 2
+    ended = events[-1]
+    assert isinstance(ended, ViolationEvent)
+    assert ended.ended_at is not None
+    assert ended.ended_at - ended.started_at == timedelta(seconds=ended.duration_s)
+    assert ended.duration_s == pytest.approx(6.0, abs=1 / FPS)
+    assert decode(topic_for(ended), encode(ended)).message == ended
