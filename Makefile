@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' \
 		|| { echo "error: $(PYTHON) is not Python 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip setuptools wheel
+	# setuptools < 81 still ships pkg_resources, which face_recognition_models imports.
+	$(PIP) install -q --upgrade pip 'setuptools<81' wheel
 	$(PIP) install -q -e '.[central,kiosk,dev]'
 	# face_recognition declares a dependency on `dlib`, which would compile for 20 minutes;
 	# dlib-bin (installed above) provides the same module prebuilt.
