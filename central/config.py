@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from protocol.broker_url import BrokerUrl
+from protocol.models import MAX_EVIDENCE_BYTES
 
 ENV_PREFIX = "PROCTOR_"
 
@@ -49,6 +50,8 @@ ENV_NAMES = {
     "ingest_batch_size": "INGEST_BATCH_SIZE",
     "ingest_batch_wait_ms": "INGEST_BATCH_WAIT_MS",
     "cookie_secure": "COOKIE_SECURE",
+    "evidence_dir": "EVIDENCE_DIR",
+    "evidence_max_bytes": "EVIDENCE_MAX_BYTES",
 }
 
 
@@ -94,6 +97,17 @@ class CentralConfig(BaseModel):
     cookie_secure: bool = Field(
         default=False,
         description="Mark session cookies Secure (send over HTTPS only). Set true behind TLS.",
+    )
+    evidence_dir: str = Field(
+        default="var/evidence",
+        description="Directory where uploaded evidence files (clips, snapshots) are stored.",
+        min_length=1,
+    )
+    evidence_max_bytes: int = Field(
+        default=MAX_EVIDENCE_BYTES,
+        ge=1,
+        le=MAX_EVIDENCE_BYTES,
+        description="Largest evidence upload accepted, in bytes; larger ones get HTTP 413.",
     )
 
     @classmethod

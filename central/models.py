@@ -169,3 +169,19 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Evidence(Base):
+    """One evidence file (clip or snapshot) uploaded by a kiosk, named by its sha256. The file
+    lives under the evidence directory at `stored_path`, which the server derived from the
+    hash (never from client input)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_device_id", "device_id"), MYSQL_TABLE_OPTIONS)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(32))
+    stored_path: Mapped[str] = mapped_column(String(255))
+    device_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -10,7 +10,7 @@ from flask import Flask, Response
 from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
-from central.web import api, auth, console
+from central.web import api, auth, console, evidence
 from central.web.database import init_database
 from central.web.errors import register_error_handlers
 from central.web.extensions import csrf, login_manager
@@ -34,6 +34,8 @@ def _defaults(settings: CentralConfig) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": settings.cookie_secure,
         "WTF_CSRF_ENABLED": True,
+        "EVIDENCE_DIR": settings.evidence_dir,
+        "EVIDENCE_MAX_BYTES": settings.evidence_max_bytes,
     }
 
 
@@ -58,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(evidence.bp)
     app.after_request(_security_headers)
     return app
 

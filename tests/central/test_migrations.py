@@ -11,7 +11,15 @@ from sqlalchemy import inspect
 from central.db import create_db_engine, current_revision, downgrade_database, upgrade_database
 from central.models import Base
 
-TABLES = {"devices", "events", "violations", "device_messages", "dead_letters", "users"}
+TABLES = {
+    "devices",
+    "events",
+    "violations",
+    "device_messages",
+    "dead_letters",
+    "users",
+    "evidence",
+}
 
 
 def _tables(url: str) -> set[str]:
