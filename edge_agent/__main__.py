@@ -1,6 +1,7 @@
 """`python -m edge_agent <command>`: parse arguments, configure logging, run.
 
-Commands: `simulate` (simulated kiosks). `run` and `replay` come with the camera pipeline.
+Commands: `run` (the kiosk agent), `simulate` (simulated kiosks), `replay` (the real pipeline
+on a recording).
 """
 
 from __future__ import annotations
@@ -10,8 +11,28 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from edge_agent import simulate
+
+ROTATIONS = ("none", "90cw", "90ccw", "180")
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declared here so `simulate` never imports OpenCV or the vision stack."""
+    add = parser.add_argument
+    add("video", type=Path, help="video file or folder of images")
+    add(
+        "--rotate",
+        choices=ROTATIONS,
+        default="none",
+        help="rotate every frame first (90cw: sideways)",
+    )
+    add("--enroll", type=Path, help="photo of the candidate: enables identity checks")
+    add("--rules", type=Path, help="TOML file with rule thresholds (RulesConfig keys)")
+    add("--width", type=int, default=640, help="resize frames to this width (0: keep)")
+    add("--realtime", action="store_true", help="pace frames at the file's frame rate")
+    add("--json", action="store_true", help="print only the JSON summary")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="run simulated kiosks against a broker")
     simulate.add_arguments(sim)
+    run = commands.add_parser("run", help="run the kiosk agent (camera, vision, rules, outbox)")
+    run.add_argument("--config", type=Path, required=True, help="kiosk TOML configuration")
+    replay = commands.add_parser("replay", help="print the violations a recording would raise")
+    add_replay_arguments(replay)
     return parser
 
 
@@ -42,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
         return simulate.run(options)
+    if args.command == "run":
+        from edge_agent import run_agent  # noqa: PLC0415 - OpenCV and vision only when needed
+
+        return run_agent.main(args.config)
+    if args.command == "replay":
+        from edge_agent import replay  # noqa: PLC0415 - OpenCV and vision only when needed
+
+        return replay.run(args)
     parser.error(f"unknown command {args.command}")
     return 2  # not reached: parser.error exits
 

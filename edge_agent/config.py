@@ -13,7 +13,7 @@ import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -150,8 +150,18 @@ def describe_errors(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+ConfigT = TypeVar("ConfigT", bound=AgentConfig)
+
+
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> AgentConfig:
     """Validate a config mapping; the password env var overrides broker.password."""
+    return parse_config_as(AgentConfig, data, env)
+
+
+def parse_config_as(
+    model: type[ConfigT], data: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> ConfigT:
+    """Validate a config mapping as `model` (AgentConfig or an extension of it)."""
     env = os.environ if env is None else env
     tree = dict(data)
     password = env.get(PASSWORD_ENV)
@@ -159,15 +169,22 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     if password and isinstance(broker, Mapping):
         tree["broker"] = {**broker, "password": password}
     try:
-        return AgentConfig.model_validate(tree)
+        return model.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> AgentConfig:
     """Load and validate a TOML config file (or defaults when path is None)."""
+    return load_config_as(AgentConfig, path, env)
+
+
+def load_config_as(
+    model: type[ConfigT], path: Path | None, env: Mapping[str, str] | None = None
+) -> ConfigT:
+    """Load a TOML config file as `model` (AgentConfig or an extension of it)."""
     if path is None:
-        return parse_config({}, env)
+        return parse_config_as(model, {}, env)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -176,6 +193,6 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Agen
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
     try:
-        return parse_config(data, env)
+        return parse_config_as(model, data, env)
     except ConfigError as exc:
         raise ConfigError(f"config {path} is invalid:\n{exc}") from None

@@ -1,0 +1,226 @@
+"""The kiosk agent: camera -> vision -> rules -> outbox, with evidence and health.
+
+One frame loop thread owns the vision pipeline and the rules (neither is thread-safe).
+Capture runs on its own thread and drops frames rather than wait for us; the clip encoder
+and the evidence uploader run on their own low-priority threads; the publisher sends the
+outbox. Lifecycle: `start()`, `stop()`, `join(timeout)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+
+from edge_agent.capture.config import build_source
+from edge_agent.capture.runner import Capture, CaptureEvent, CaptureEventKind
+from edge_agent.capture.source import FrameSource, check_image
+from edge_agent.clock import Clock, SystemClock
+from edge_agent.evidence.clips import ClipRecorder
+from edge_agent.evidence.config import PASSWORD_ENV as EVIDENCE_PASSWORD_ENV
+from edge_agent.evidence.store import EvidenceStore, StoreEvent
+from edge_agent.evidence.uploader import Uploader
+from edge_agent.health import HealthMonitor
+from edge_agent.kiosk_config import KioskConfig
+from edge_agent.messages import Origin
+from edge_agent.outbox import Outbox
+from edge_agent.publisher import Publisher, PublisherSettings
+from edge_agent.rules.engine import RuleEngine
+from edge_agent.rules.tracker import Instant
+from edge_agent.violations import EvidencePolicy, ViolationSink
+from edge_agent.vision.pipeline import VisionPipeline
+from edge_agent.vision.types import Frame
+from edge_agent.watch import RingFeeder, SeatWatcher
+from protocol import SessionRef
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+DRAIN_S = 15.0  # at shutdown, how long to wait for held violations' clips
+
+
+class Agent:
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        source: FrameSource | None = None,
+        clock: Clock | None = None,
+        publish: bool = True,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock(synced_override=config.clock.synced)
+        data = config.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(config.outbox_path(), max_bytes=config.outbox.max_bytes)
+        self.origin = Origin(config.identity.centre_id, config.identity.device_id)
+        self._events: queue.SimpleQueue[CaptureEvent | StoreEvent] = queue.SimpleQueue()
+        self.store = EvidenceStore(data, config.evidence.budget(), on_event=self._events.put)
+        self.ring = config.evidence.make_ring()
+        self.clips = ClipRecorder(self.ring, self.store, config.evidence.clip_settings())
+        self.uploader = Uploader(
+            self.store,
+            config.evidence.uploader_settings(
+                self.origin.device_id, os.environ.get(EVIDENCE_PASSWORD_ENV)
+            ),
+        )
+        self.pipeline = VisionPipeline(config.vision)
+        self.engine = RuleEngine(config.rules)
+        self.watcher = SeatWatcher(self.pipeline, self.engine)
+        self.feeder = RingFeeder(self.ring, config.evidence.clip.fps)
+        self.capture = Capture(
+            source or build_source(config.capture),
+            config.capture.settings(),
+            on_event=self._events.put,
+        )
+        clip = config.evidence.clip
+        self.sink = ViolationSink(
+            self.outbox,
+            self.origin,
+            self.clock,
+            self.subject,
+            clips=self.clips,
+            policy=EvidencePolicy(clip.pre_roll_s, clip.post_roll_s),
+        )
+        self.health = HealthMonitor(
+            lambda: self.capture.stats().dropped,
+            self.store.backlog,
+            lambda: config.subject.session_id,
+        )
+        self.publisher = (
+            Publisher(
+                PublisherSettings.from_config(config),
+                self.outbox,
+                self.clock,
+                health=self.health.snapshot,
+            )
+            if publish
+            else None
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="frame-loop", daemon=True)
+        self._last_frame: Frame | None = None
+
+    def subject(self) -> SessionRef:
+        s = self.config.subject
+        return SessionRef(
+            seat_id=self.config.identity.seat_id,
+            session_id=s.session_id,
+            candidate_id=s.candidate_id,
+            exam_id=s.exam_id,
+        )
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._enrol()
+        for part in (self.publisher, self.uploader, self.clips, self.capture):
+            if part is not None:
+                part.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _enrol(self) -> None:
+        photo_path = self.config.subject.enrolment_photo
+        if photo_path is None:
+            return
+        import cv2  # noqa: PLC0415 - only kiosks with an enrolment photo read one here
+
+        photo = check_image(cv2.imread(str(photo_path)))
+        try:
+            if photo is None:
+                raise ValueError(f"{photo_path} is not a readable image")
+            self.pipeline.enrol(photo)
+        except ValueError as exc:  # EnrolmentError is a ValueError: no face, several faces
+            self.sink.fault(self._now(), "identity enrolment", str(exc))
+
+    # the frame loop --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                frame = self.capture.get(timeout=POLL_S)
+                self._drain_events()
+                if frame is not None:
+                    self._process(frame)
+                self.sink.poll()
+                if frame is None and self.capture.finished:
+                    break
+        except Exception:  # loop boundary: log it, then shut down in order
+            log.exception("frame loop failed")
+            self.sink.fault(self._now(), "frame loop", "the frame loop stopped on an error")
+        finally:
+            self._shutdown()
+
+    def _process(self, frame: Frame) -> None:
+        started = time.perf_counter()
+        step = self.watcher.process(frame)
+        self.feeder.offer(frame, step.observation.face_count > 0)
+        for change in step.changes:
+            self.sink.handle(change)
+        for fault in self.pipeline.take_faults():
+            self.sink.fault(
+                Instant(frame.monotonic_s, frame.wall_time),
+                f"vision stage {fault.stage}",
+                fault.error,
+            )
+        self._last_frame = frame
+        self.health.record(step.observation, (time.perf_counter() - started) * 1000)
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(event, StoreEvent):
+                if event.kind == "disk_full":
+                    self.sink.fault(self._now(), "evidence storage", event.detail)
+                continue
+            self._on_capture_event(event)
+
+    def _on_capture_event(self, event: CaptureEvent) -> None:
+        at = Instant(event.monotonic_s, event.wall_time)
+        if event.kind is CaptureEventKind.CAMERA_LOST:
+            changes = self.engine.camera_lost(at)
+        elif event.kind is CaptureEventKind.CAMERA_RESTORED:
+            changes = self.engine.camera_restored(Instant(self.clock.monotonic(), event.wall_time))
+        elif event.kind is CaptureEventKind.SOURCE_FAILED:
+            self.sink.fault(at, f"camera {event.source}", event.detail)
+            return
+        else:
+            return
+        for change in changes:
+            self.sink.handle(change)
+
+    def _now(self) -> Instant:
+        clock = self.clock.now()
+        return Instant(clock.monotonic_s, clock.wall_time)
+
+    def _shutdown(self) -> None:
+        """End what is active, wait for the last clips, then stop the parts in reverse."""
+        last = self._last_frame
+        for change in self.watcher.finish(last):
+            self.sink.handle(change)
+        self.capture.stop()
+        self.clips.flush()
+        deadline = time.monotonic() + DRAIN_S
+        while self.sink.held() and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            self.sink.poll()
+        for part in (self.capture, self.clips, self.uploader, self.publisher):
+            if part is not None:
+                part.stop()
+                part.join(10)
+        self.pipeline.close()
+        self.store.close()
+        self.outbox.close()
+        log.info("agent stopped")

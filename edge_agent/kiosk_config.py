@@ -1,0 +1,43 @@
+"""The full kiosk configuration: the publisher's tree plus camera, vision, rules, evidence and
+the candidate. Kept apart from `edge_agent.config` so the publisher and the simulator never
+import OpenCV or the vision stack.
+
+    cfg = load_kiosk_config(Path("/etc/proctor/kiosk.toml"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field
+
+from edge_agent.capture.config import CaptureConfig
+from edge_agent.config import AgentConfig, Id, Section, load_config_as
+from edge_agent.evidence.config import EvidenceConfig
+from edge_agent.rules.config import RulesConfig
+from edge_agent.vision.config import VisionConfig
+
+
+class SubjectConfig(Section):
+    """Who sits the exam. Until the kiosk screens and central's commands set these at check-in,
+    they come from here (or stay empty: violations are then about the seat only)."""
+
+    session_id: Id | None = Field(None, description="Exam session id.")
+    candidate_id: Id | None = Field(None, description="Candidate id.")
+    exam_id: Id | None = Field(None, description="Exam id.")
+    enrolment_photo: Path | None = Field(
+        None, description="Candidate photo for identity checks; unset: identity is not checked."
+    )
+
+
+class KioskConfig(AgentConfig):
+    capture: CaptureConfig = Field(default_factory=CaptureConfig, description="Camera.")
+    vision: VisionConfig = Field(default_factory=VisionConfig, description="Vision stages.")
+    rules: RulesConfig = Field(default_factory=RulesConfig, description="Rule thresholds.")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence.")
+    subject: SubjectConfig = Field(default_factory=SubjectConfig, description="The candidate.")
+
+
+def load_kiosk_config(path: Path | None, env: Mapping[str, str] | None = None) -> KioskConfig:
+    return load_config_as(KioskConfig, path, env)
