@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CENTRE = "demo-centre"
 ADMIN_USER = "admin"
+CAMERA_KIOSK = "kiosk-cam-01"
+# A real recording of a candidate whose eyes turn left for 5 s, stored sideways.
+DEMO_VIDEO = REPO_ROOT.parent / "shared" / "fixtures" / "video" / "center_left_center.mp4"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--broker-port", type=int, default=1884)
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "var" / "demo",
                         help="where the database, outboxes and logs are kept")
+    parser.add_argument("--video", type=Path, default=DEMO_VIDEO,
+                        help="recording the camera-pipeline kiosk replays in a loop")
     return parser.parse_args(argv)
 
 
@@ -58,6 +63,24 @@ def _run_step(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"`{' '.join(args)}` failed:\n{result.stderr.decode()[-3000:]}")
 
 
+def _camera_kiosk_config(args: argparse.Namespace, broker_url: str, web_url: str) -> Path:
+    """A kiosk running the real camera pipeline on a recording instead of a camera. It uploads
+    evidence with the demo admin's login (the provisioning work gives kiosks their own)."""
+    path: Path = args.data_dir / f"{CAMERA_KIOSK}.toml"
+    path.write_text("\n".join([
+        f'data_dir = "{args.data_dir / CAMERA_KIOSK}"',  # top-level keys before any [table]
+        "[identity]", f'centre_id = "{DEMO_CENTRE}"', f'device_id = "{CAMERA_KIOSK}"',
+        'seat_id = "seat-cam-01"', "simulated = true",
+        "[broker]", f'url = "{broker_url}"',
+        "[capture]", 'type = "file"', f'path = "{args.video}"', 'rotate = "90cw"',
+        "loop = true",
+        "[subject]", 'session_id = "demo-session-cam"', 'candidate_id = "demo-candidate"',
+        'exam_id = "demo-exam"',
+        "[evidence.upload]", f'url = "{web_url}"', f'username = "{ADMIN_USER}"', "",
+    ]))  # fmt: skip
+    return path
+
+
 def _banner(web_url: str, broker_url: str, password: str, args: argparse.Namespace) -> str:
     data = args.data_dir
     return "\n".join([
@@ -69,11 +92,18 @@ def _banner(web_url: str, broker_url: str, password: str, args: argparse.Namespa
         f"   Events API      : {web_url}/api/v1/events  (HTTP Basic with the login above)",
         f"   MQTT broker     : {broker_url}  (embedded, MQTT 3.1.1)",
         f"   Kiosks          : {args.kiosks} simulated (marked SIMULATED in the UI and data)",
+        f"                     {_camera_line(args)}",
         f"   Data            : {data}  (database central.sqlite3, kiosks/, logs/)",
         " Press Ctrl-C to stop.",
         "=" * 72,
         "",
     ])
+
+
+def _camera_line(args: argparse.Namespace) -> str:
+    if not args.video.exists():
+        return f"no camera-pipeline kiosk: {args.video} not found"
+    return f"+ {CAMERA_KIOSK}: the real camera pipeline replaying {args.video.name}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
         "PROCTOR_BROKER_URL": broker_url,
         "PROCTOR_INGEST_SHARE_GROUP": "",  # amqtt has no shared subscriptions
         "PROCTOR_SECRET_KEY": _secret_key(args.data_dir),
+        "PROCTOR_EVIDENCE_DIR": str(args.data_dir / "evidence"),
     })
     password = secrets.token_urlsafe(9)
+    env["PROCTOR_EVIDENCE_PASSWORD"] = password  # the camera kiosk's uploads
     _run_step(env, "-m", "central", "migrate")
     _run_step(env, "-m", "central", "create-user", ADMIN_USER, "--role", "admin",
               "--password", password, "--update")
@@ -114,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
                              "--rate", str(args.rate), "--broker-url", broker_url,
                              "--centre", DEMO_CENTRE, "--data-dir",
                              str(args.data_dir / "kiosks")])
+        if args.video.exists():
+            config = _camera_kiosk_config(args, broker_url, web_url)
+            sup.spawn(CAMERA_KIOSK, ["-m", "edge_agent", "run", "--config", str(config)])
         print(_banner(web_url, broker_url, password, args), flush=True)
         while not stop.wait(0.5):
             exited = sup.first_exited()

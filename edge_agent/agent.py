@@ -55,7 +55,8 @@ class Agent:
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(config.outbox_path(), max_bytes=config.outbox.max_bytes)
-        self.origin = Origin(config.identity.centre_id, config.identity.device_id)
+        identity = config.identity
+        self.origin = Origin(identity.centre_id, identity.device_id, identity.simulated)
         self._events: queue.SimpleQueue[CaptureEvent | StoreEvent] = queue.SimpleQueue()
         self.store = EvidenceStore(data, config.evidence.budget(), on_event=self._events.put)
         self.ring = config.evidence.make_ring()

@@ -53,6 +53,9 @@ class IdentityConfig(Section):
         description="This kiosk's id; also its MQTT client id and username. Default: hostname.",
     )
     seat_id: Id | None = Field(None, description="Seat the kiosk stands at, if fixed.")
+    simulated: bool = Field(
+        False, description="Mark everything this kiosk sends as simulated (demos, rehearsals)."
+    )
 
 
 class BrokerConfig(Section):

@@ -72,6 +72,7 @@ class PublisherSettings:
             max_in_flight=pub.max_in_flight,
             heartbeat_interval_s=config.heartbeat.interval_s,
             poll_interval_s=pub.poll_interval_s,
+            simulated=config.identity.simulated,
             client=ClientOptions(
                 client_id=config.identity.device_id,
                 keepalive_s=config.broker.keepalive_s,

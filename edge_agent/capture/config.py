@@ -29,6 +29,7 @@ class CaptureConfig(BaseModel):
     fps: float | None = Field(None, gt=0, le=240, description="Frame rate; unset: default.")
     rotate: Rotation = Field(Rotation.NONE, description="none, 90cw, 90ccw or 180.")
     pacing: Pacing = Field(Pacing.REALTIME, description="file: realtime or fast.")
+    loop: bool = Field(False, description="file: start again at the end (demo kiosks).")
     queue_size: int = Field(2, ge=1, le=16, description="Frames waiting for processing.")
     lost_timeout_s: float = Field(
         2.0, gt=0, le=60, description="No frame for this long: camera_lost."
@@ -63,4 +64,5 @@ def build_source(config: CaptureConfig) -> FrameSource:
         pacing=config.pacing,
         width=config.width,
         fps=config.fps,
+        loop=config.loop,
     )

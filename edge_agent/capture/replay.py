@@ -48,8 +48,13 @@ class FileReplaySource:
         pacing: Pacing | str = Pacing.REALTIME,
         width: int | None = None,
         fps: float | None = None,
+        loop: bool = False,
     ) -> None:
         self.path = Path(path)
+        # loop: start again at the end, media time still counting up (a demo kiosk replays
+        # a recording for as long as it runs; the rules must never see time go back).
+        self.loop = loop
+        self._loop_base = 0  # position at which the current pass started
         self.rotation = Rotation(rotation)
         self.pacing = Pacing(pacing)
         self.width = width
@@ -71,6 +76,7 @@ class FileReplaySource:
     def open(self) -> None:
         self.close()
         self._position = 0
+        self._loop_base = 0
         self._started = None
         if self.path.is_dir():
             self._images = sorted(
@@ -104,15 +110,29 @@ class FileReplaySource:
     def _next_raw(self) -> object:
         if self._capture is not None:
             ok, image = self._capture.read()
+            if not ok and self._rewind():
+                assert self._capture is not None
+                ok, image = self._capture.read()
             if not ok:
                 raise EndOfStream(f"{self.path}: end after {self._position} frames")
             return image
-        if self._position >= len(self._images):
+        if self._position - self._loop_base >= len(self._images) and not self._rewind():
             raise EndOfStream(f"{self.path}: end after {self._position} images")
-        image = cv2.imread(str(self._images[self._position]), cv2.IMREAD_COLOR)
+        path = self._images[self._position - self._loop_base]
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            log.warning("cannot decode %s", self._images[self._position])
+            log.warning("cannot decode %s", path)
         return image
+
+    def _rewind(self) -> bool:
+        """With `loop`, start the next pass (an empty pass ends the stream)."""
+        if not self.loop or self._position == self._loop_base:
+            return False
+        self._loop_base = self._position
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = cv2.VideoCapture(str(self.path))
+        return True
 
     def _pace(self, media_s: float) -> None:
         if self.pacing is Pacing.FAST:

@@ -3,12 +3,14 @@ events through the API, and stops on SIGINT leaving no process behind."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -66,6 +68,30 @@ def _check_console_in_a_browser(url: str, password: str, screenshot: Path) -> No
         page.screenshot(path=str(screenshot), full_page=True)
 
 
+def _wait_for_camera_kiosk_evidence(url: str, password: str) -> dict[str, Any]:
+    """The camera-pipeline kiosk's eyes_away violation, ended, with its evidence on central."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        response = requests.get(f"{url}/api/v1/events", timeout=5, auth=("admin", password),
+                                params={"device": "kiosk-cam-01", "type": "eyes_away"})
+        items: list[dict[str, Any]] = response.json()["items"]
+        ended = [e for e in items if e["state"] == "ended" and e["evidence"]]
+        if ended:
+            return ended[0]
+        time.sleep(1)
+    raise AssertionError("the camera kiosk's violation with evidence did not arrive in 120 s")
+
+
+def _fetch_evidence(url: str, password: str, sha256: str) -> requests.Response:
+    deadline = time.monotonic() + 60  # the upload follows the event
+    while True:
+        response = requests.get(f"{url}/api/v1/evidence/{sha256}", auth=("admin", password),
+                                timeout=10)
+        if response.status_code != 404 or time.monotonic() > deadline:
+            return response
+        time.sleep(1)
+
+
 @pytest.mark.slow
 def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
     proc = subprocess.Popen(
@@ -98,6 +124,13 @@ def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
             requests.get(f"{url}/api/v1/events", auth=("admin", "wrong"), timeout=5).status_code
             == 401
         )
+        event = _wait_for_camera_kiosk_evidence(url, password)
+        assert 3.0 <= event["duration_s"] <= 7.0
+        clip = next(e for e in event["evidence"] if e["role"] == "clip")
+        response = _fetch_evidence(url, password, clip["sha256"])
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "video/webm"
+        assert hashlib.sha256(response.content).hexdigest() == clip["sha256"]
         _check_console_in_a_browser(url, password, tmp_path / "console.png")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 4  # broker, ingest, web, kiosks

@@ -128,3 +128,29 @@ def test_build_source_from_config(tmp_path: Path) -> None:
     assert file_source.rotation is Rotation.R180
     with pytest.raises(ValueError, match=r"capture\.path"):
         build_source(CaptureConfig(type="file"))
+
+
+def test_loop_starts_again_with_time_still_counting_up(tmp_path: Path) -> None:
+    path = _video(tmp_path, 6, fps=2.0)  # 3 s of video, frames 0, 10, 20, ... in grey levels
+    source = FileReplaySource(path, pacing="fast", loop=True)
+    source.open()
+    try:
+        grabs = [source.read() for _ in range(15)]  # two and a half passes
+    finally:
+        source.close()
+    times = [g.media_s for g in grabs]
+    assert times == pytest.approx([i / 2.0 for i in range(15)])
+    levels = [int(np.asarray(g.image).mean()) for g in grabs]
+    assert levels[6:12] == pytest.approx(levels[0:6], abs=3)  # the same frames again
+
+
+def test_loop_over_an_image_folder(tmp_path: Path) -> None:
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i:03d}.png"), np.full((30, 40, 3), i * 50, np.uint8))
+    source = FileReplaySource(tmp_path, pacing="fast", fps=5.0, loop=True)
+    source.open()
+    try:
+        levels = [int(np.asarray(source.read().image).mean()) for _ in range(7)]
+    finally:
+        source.close()
+    assert levels == [0, 50, 100, 0, 50, 100, 0]
