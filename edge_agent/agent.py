@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import Future
 
 from edge_agent.capture.config import build_source
 from edge_agent.capture.runner import Capture, CaptureEvent, CaptureEventKind
@@ -27,11 +28,12 @@ from edge_agent.kiosk_config import KioskConfig
 from edge_agent.messages import Origin
 from edge_agent.outbox import Outbox
 from edge_agent.publisher import Publisher, PublisherSettings
+from edge_agent.rules.calibration import CalibrationError, Neutral, calibrate
 from edge_agent.rules.engine import RuleEngine
 from edge_agent.rules.tracker import Instant
 from edge_agent.violations import EvidencePolicy, ViolationSink
 from edge_agent.vision.pipeline import VisionPipeline
-from edge_agent.vision.types import Frame
+from edge_agent.vision.types import Frame, Observation
 from edge_agent.watch import RingFeeder, SeatWatcher
 from protocol import SessionRef
 
@@ -39,6 +41,21 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.1
 DRAIN_S = 15.0  # at shutdown, how long to wait for held violations' clips
+
+
+class _Calibration:
+    """Observations gathered for one calibration request, and its result."""
+
+    def __init__(self, duration_s: float) -> None:
+        self.duration_s = duration_s
+        self.observations: list[Observation] = []
+        self.result: Future[Neutral] = Future()
+
+    def add(self, observation: Observation) -> bool:
+        """Keep the observation; True once `duration_s` of frames are in."""
+        self.observations.append(observation)
+        first = self.observations[0].monotonic_s
+        return observation.monotonic_s - first >= self.duration_s
 
 
 class Agent:
@@ -103,6 +120,7 @@ class Agent:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="frame-loop", daemon=True)
         self._last_frame: Frame | None = None
+        self._calibration: _Calibration | None = None
 
     def subject(self) -> SessionRef:
         s = self.config.subject
@@ -143,6 +161,29 @@ class Agent:
         except ValueError as exc:  # EnrolmentError is a ValueError: no face, several faces
             self.sink.fault(self._now(), "identity enrolment", str(exc))
 
+    def calibrate(self, duration_s: float = 3.0) -> Future[Neutral]:
+        """Measure the candidate's neutral pose over the next `duration_s` of frames (they look
+        at the screen centre). The future holds the Neutral, now used by the rules, or a
+        CalibrationError whose message is for the candidate; the previous neutral is kept."""
+        calibration = _Calibration(duration_s)
+        self._calibration = calibration
+        return calibration.result
+
+    def _collect_calibration(self, observation: Observation) -> None:
+        calibration = self._calibration
+        if calibration is None or not calibration.add(observation):
+            return
+        self._calibration = None
+        try:
+            neutral = calibrate(calibration.observations)
+        except CalibrationError as exc:
+            calibration.result.set_exception(exc)
+            return
+        self.engine.set_neutral(neutral)
+        calibration.result.set_result(neutral)
+        log.info("calibrated: yaw %.1f, pitch %.1f, gaze %.2f/%.2f", neutral.yaw,
+                 neutral.pitch, neutral.gaze_horizontal, neutral.gaze_vertical)
+
     # the frame loop --------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -164,6 +205,7 @@ class Agent:
     def _process(self, frame: Frame) -> None:
         started = time.perf_counter()
         step = self.watcher.process(frame)
+        self._collect_calibration(step.observation)
         self.feeder.offer(frame, step.observation.face_count > 0)
         for change in step.changes:
             self.sink.handle(change)

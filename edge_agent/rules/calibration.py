@@ -33,22 +33,24 @@ class CalibrationError(Exception):
 def calibrate(observations: Sequence[Observation]) -> Neutral:
     if not observations:
         raise CalibrationError("No camera frames were received during calibration.")
-    poses = [o.head_pose for o in observations if o.face_count == 1 and o.head_pose]
-    share = len(poses) / len(observations)
+    with_face = [o for o in observations if o.face_count == 1]
+    share = len(with_face) / len(observations)
     if share < MIN_FACE_SHARE:
         raise CalibrationError(
             f"Your face was found in {share:.0%} of the frames; sit in front of the camera "
             "with your face well lit, then try again."
         )
-    yaw = statistics.median(p.yaw for p in poses)
+    # Head pose may be unavailable (stage disabled or failed): calibrate what there is.
+    poses = [o.head_pose for o in with_face if o.head_pose is not None]
+    yaw = statistics.median(p.yaw for p in poses) if poses else 0.0
     if abs(yaw) > MAX_NEUTRAL_YAW_DEG:
         raise CalibrationError(
             f"Your head was turned {abs(yaw):.0f} degrees; look at the centre of the screen."
         )
-    gazes = [o.gaze for o in observations if o.gaze is not None]
+    gazes = [o.gaze for o in with_face if o.gaze is not None]
     return Neutral(
         yaw=yaw,
-        pitch=statistics.median(p.pitch for p in poses),
+        pitch=statistics.median(p.pitch for p in poses) if poses else 0.0,
         gaze_horizontal=statistics.median(g.horizontal for g in gazes) if gazes else 0.5,
         gaze_vertical=statistics.median(g.vertical for g in gazes) if gazes else 0.5,
         calibrated=True,

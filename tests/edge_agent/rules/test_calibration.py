@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from edge_agent.rules.calibration import CalibrationError, calibrate
@@ -29,3 +31,10 @@ def test_head_turned_during_calibration_is_refused() -> None:
 def test_no_frames() -> None:
     with pytest.raises(CalibrationError, match="No camera frames"):
         calibrate([])
+
+
+def test_without_head_pose_the_gaze_is_still_calibrated() -> None:
+    observations = [replace(o, head_pose=None) for o in stream((Seat(gaze_h=0.46), 3))]
+    neutral = calibrate(observations)
+    assert (neutral.yaw, neutral.pitch) == (0.0, 0.0)
+    assert neutral.gaze_horizontal == pytest.approx(0.46)
