@@ -12,7 +12,8 @@ import pytest
 from edge_agent.agent import Agent
 from edge_agent.kiosk_config import KioskConfig
 from edge_agent.vision import pipeline as vision_pipeline
-from edge_agent.vision.stages import StageLoadError
+from edge_agent.vision import stages
+from edge_agent.vision.stages import StageKind, StageLoadError
 from protocol import ViolationEvent, decode
 
 pytestmark = pytest.mark.slow
@@ -32,14 +33,12 @@ def _messages(path: Path) -> list[ViolationEvent]:
 def test_failed_stage_is_reported_and_the_rest_keep_working(
     tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_build = vision_pipeline.build
-
-    def build(kind: str, config: Any) -> Any:
+    def build(kind: StageKind, config: Any) -> Any:
         if kind == "head_pose":
             raise StageLoadError("model file is corrupt")
-        return real_build(kind, config)
+        return stages.build(kind, config)
 
-    monkeypatch.setattr(vision_pipeline, "build", build)
+    monkeypatch.setattr(vision_pipeline, "build", build)  # the name the pipeline calls
     config = KioskConfig.model_validate({
         "identity": {"centre_id": "centre-1", "device_id": "kiosk-t2"},
         "data_dir": str(tmp_path / "data"),
