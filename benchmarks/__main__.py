@@ -28,6 +28,8 @@ def _evaluations() -> list[list[str]]:
          "--images", str(f / "headpose/images")],
         ["benchmarks.eval_identity", "--pairs", str(f / "faces/pairs.csv"),
          "--root", str(f / "faces")],
+        ["benchmarks.edge_pipeline", "--video", str(video / "short_hamilton_clip.mp4"),
+         "--enroll", str(f / "faces/lin-manuel-miranda.png")],
         ["benchmarks.eval_gaze", "--video", str(video / "center_left_center.mp4"),
          "--labels", str(video / "labels.csv"), "--rotate", "90cw"],
     ]  # fmt: skip

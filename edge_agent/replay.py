@@ -87,8 +87,14 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def watch(watcher: SeatWatcher, frames: Any, *, quiet: bool) -> list[dict[str, object]]:
-    """Run every frame; print each change as it happens; return the ended violations."""
+def watch(
+    watcher: SeatWatcher, frames: Any, *, quiet: bool, wait_identity: bool = False
+) -> list[dict[str, object]]:
+    """Run every frame; print each change as it happens; return the ended violations.
+
+    `wait_identity`: read as fast as possible, a recording would outrun the identity checks
+    (they run beside the frame path); waiting after each frame gives the timing a live kiosk
+    has, and the same violations however fast the file is read."""
     first: float | None = None
     last: Frame | None = None
     ended: list[dict[str, object]] = []
@@ -96,6 +102,8 @@ def watch(watcher: SeatWatcher, frames: Any, *, quiet: bool) -> list[dict[str, o
         first = frame.monotonic_s if first is None else first
         last = frame
         changes = watcher.process(frame).changes
+        if wait_identity:
+            watcher.pipeline.wait_identity()
         for fault in watcher.pipeline.take_faults():
             print(f"device_fault: {fault}", file=sys.stderr)
         for change in changes:

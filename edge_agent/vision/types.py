@@ -64,8 +64,14 @@ class Gaze:
 
 @dataclass(frozen=True)
 class IdentityResult:
+    """One identity check. Checks run off the frame path, so the result reaches the rules on
+    a later Observation than the frame that was checked: ``frame_index`` and ``monotonic_s``
+    say which frame that was (None when not known)."""
+
     distance: float  # face_recognition distance to the enrolled encoding
     match: bool  # distance <= tolerance
+    frame_index: int | None = None  # the frame whose face was encoded
+    monotonic_s: float | None = None  # that frame's capture time
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class Observation:
     quality: FrameQuality
     head_pose: HeadPose | None = None  # of the main (largest) face
     gaze: Gaze | None = None  # of the main face, when iris landmarks exist
-    identity: IdentityResult | None = None  # only on frames where identity was checked
+    # A finished check, on the first Observation made after it finished (its own frame and
+    # time are in the result); None on every other frame.
+    identity: IdentityResult | None = None
     main_face: FaceBox | None = None
     stage_ms: dict[str, float] = field(default_factory=dict)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from edge_agent.vision.encoder import EncoderProcess, EncoderProcessError
 from edge_agent.vision.identity import (
     EnrolmentError,
     FaceRecognitionConfig,
@@ -21,8 +25,11 @@ from tests.edge_agent.vision.media import read_image
 
 
 @pytest.fixture(scope="module")
-def identity() -> FaceRecognitionIdentity:
-    return FaceRecognitionIdentity()
+def identity() -> Iterator[FaceRecognitionIdentity]:
+    """The default: dlib in a child process."""
+    model = FaceRecognitionIdentity()
+    yield model
+    model.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +94,39 @@ def test_check_encoding_rejects_bad_vectors() -> None:
         check_encoding(np.zeros(127))
     with pytest.raises(ValueError, match="128"):
         check_encoding(np.full(128, np.nan))
+
+
+def test_the_child_process_encodes_exactly_as_dlib_in_this_process(
+    identity: FaceRecognitionIdentity, faces_dir: Path
+) -> None:
+    image = read_image(faces_dir / "obama_small.jpg")
+    box = FaceBox(98, 67, 125, 125)
+    local = FaceRecognitionIdentity(FaceRecognitionConfig(separate_process=False))
+    assert np.array_equal(local.encode(image, box), identity.encode(image, box))
+
+
+def test_a_dead_encoder_process_is_started_again(faces_dir: Path) -> None:
+    model = FaceRecognitionIdentity()
+    image, box = read_image(faces_dir / "obama_small.jpg"), FaceBox(98, 67, 125, 125)
+    first = model.encode(image, box)
+    encoder = model._encoder
+    assert isinstance(encoder, EncoderProcess)
+    pid = encoder.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert np.array_equal(model.encode(image, box), first)
+    assert encoder.pid not in (None, pid)
+    model.close()
+    assert encoder.pid is None
+    with pytest.raises(EncoderProcessError, match="closed"):
+        model.encode(image, box)
+
+
+def test_a_corrupt_model_file_fails_at_load(tmp_path: Path) -> None:
+    for name in (
+        "shape_predictor_5_face_landmarks.dat",
+        "dlib_face_recognition_resnet_model_v1.dat",
+    ):
+        (tmp_path / name).write_bytes(b"not a model")
+    with pytest.raises(EncoderProcessError, match="did not start"):
+        FaceRecognitionIdentity(FaceRecognitionConfig(models_dir=tmp_path))

@@ -14,80 +14,33 @@ from edge_agent.vision.config import VisionConfig
 from edge_agent.vision.facedetect import FaceDetectionConfig
 from edge_agent.vision.identity import FaceRecognitionConfig, NoFaceError
 from edge_agent.vision.pipeline import VisionPipeline
-from edge_agent.vision.stages import DisabledConfig, Encoding, StageLoadError
+from edge_agent.vision.stages import DisabledConfig, StageLoadError
 from edge_agent.vision.types import FaceBox, Image
+from tests.edge_agent.vision.fakes import BOX, FakeDetector, FakeIdentity, fake_pipeline, scene
 from tests.edge_agent.vision.media import frame_at, read_image, video_frames
-
-BOX = FaceBox(250, 100, 120, 120, 0.9)
-
-
-def scene(faces: int) -> Image:
-    """A 640x360 frame whose first pixel tells the fake detector how many faces it shows."""
-    image = np.full((360, 640, 3), 100, dtype=np.uint8)
-    image[0, 0, 0] = faces
-    return image
-
-
-class FakeDetector:
-    def __init__(self) -> None:
-        self.broken = False
-
-    def infer(self, image: Image) -> list[FaceBox]:
-        if self.broken:
-            raise RuntimeError("detector exploded")
-        return [BOX] * int(image[0, 0, 0])
-
-    def close(self) -> None:
-        pass
-
-
-class FakeIdentity:
-    tolerance = 0.6
-
-    def __init__(self) -> None:
-        self.encoded: list[FaceBox] = []
-
-    def encode(self, image: Image, box: FaceBox) -> Encoding:
-        self.encoded.append(box)
-        return np.zeros(128)
-
-    def distance(self, a: Encoding, b: Encoding) -> float:
-        return 0.25
-
-    def enrol(self, photo: Image) -> Encoding:
-        if photo[0, 0, 0] == 0:
-            raise NoFaceError()
-        return np.ones(128)
-
-
-def fake_pipeline(**config: float) -> VisionPipeline:
-    return VisionPipeline(
-        VisionConfig(**config),
-        stages={
-            "detector": FakeDetector(),
-            "landmarks": None,
-            "head_pose": None,
-            "gaze": None,
-            "identity": FakeIdentity(),
-        },
-    )
 
 
 def run(pipeline: VisionPipeline, start_s: float, end_s: float, faces: int) -> list[float]:
-    """Frames at 10 fps in [start_s, end_s); the times identity was checked."""
+    """Frames at 10 fps in [start_s, end_s), each followed by waiting for a check in flight;
+    the capture times of the frames that were checked. A result comes with the next frame."""
     checked = []
     for index in range(round(start_s * 10), round(end_s * 10)):
         observation = pipeline.process(frame_at(scene(faces), index, index / 10))
+        assert pipeline.wait_identity(5.0)
         assert observation.face_count == faces
         if observation.identity is not None:
             assert observation.identity.match
             assert "identity" in observation.stage_ms
-            checked.append(observation.monotonic_s)
+            assert observation.identity.frame_index == index - 1
+            assert observation.identity.monotonic_s is not None
+            checked.append(observation.identity.monotonic_s)
     return checked
 
 
 def test_identity_every_interval_and_on_reacquire() -> None:
-    pipeline = fake_pipeline(identity_interval_s=5.0, track_lost_after_s=0.5)
+    pipeline = fake_pipeline(
+        identity_interval_s=5.0, track_lost_after_s=0.5, detector_every_n_frames=1
+    )
     assert run(pipeline, 0.0, 1.0, 1) == []  # nothing enrolled yet
     pipeline.set_enrolment(np.ones(128))
     assert run(pipeline, 1.0, 12.0, 1) == [1.0, 6.0, 11.0]
@@ -97,22 +50,31 @@ def test_identity_every_interval_and_on_reacquire() -> None:
     assert run(pipeline, 18.0, 24.0, 1) == [18.0, 23.0]  # ... checked as soon as back
     pipeline.set_enrolment(None)
     assert run(pipeline, 24.0, 35.0, 1) == []
+    pipeline.close()
 
 
-def test_identity_encodes_the_detected_box_and_enrols() -> None:
-    pipeline = fake_pipeline()
+def test_identity_encodes_a_copy_around_the_detected_box_and_enrols() -> None:
+    identity = FakeIdentity()
+    pipeline = fake_pipeline(identity)
     with pytest.raises(NoFaceError):
         pipeline.enrol(scene(0))
     pipeline.enrol(scene(1))
-    run(pipeline, 0.0, 0.5, 1)
-    assert pipeline.identity is not None
-    assert pipeline.identity.encoded == [BOX]  # type: ignore[attr-defined]
+    image = scene(1)
+    image[BOX.y : BOX.y + BOX.height, BOX.x : BOX.x + BOX.width] = 200
+    pipeline.process(frame_at(image, 0, 0.0))
+    assert pipeline.wait_identity(5.0)
+    [crop], [box] = identity.images, identity.encoded
+    assert not np.shares_memory(crop, image)
+    assert (box.width, box.height, box.score) == (BOX.width, BOX.height, BOX.score)
+    assert (crop[box.y : box.y + box.height, box.x : box.x + box.width] == 200).all()
+    assert crop.shape[0] * crop.shape[1] < image.shape[0] * image.shape[1]
     with pytest.raises(ValueError, match="128"):
         pipeline.set_enrolment(np.ones(3))
+    pipeline.close()
 
 
 def test_a_failing_stage_is_reported_and_the_rest_keep_running() -> None:
-    pipeline = fake_pipeline()
+    pipeline = fake_pipeline(detector_every_n_frames=1)
     detector = pipeline.detector
     assert isinstance(detector, FakeDetector)
     detector.broken = True
@@ -149,7 +111,8 @@ def test_main_face_does_not_swap_between_similar_faces() -> None:
     a, b, big = FaceBox(50, 50, 100, 100), FaceBox(400, 50, 98, 98), FaceBox(300, 0, 200, 200)
     script = [[a], [a, b], [b, a], [a, b], [b, a], [big, a]]
     stages: dict[str, object] = {"detector": ScriptedDetector(script), "landmarks": None}
-    pipeline = VisionPipeline(stages=stages | {"identity": None})
+    every_frame = VisionConfig(detector_every_n_frames=1)
+    pipeline = VisionPipeline(every_frame, stages=stages | {"identity": None})
     mains = [pipeline.process(frame_at(scene(0), i, i / 10)).main_face for i in range(6)]
     assert mains == [a, a, a, a, a, big]
 
@@ -167,6 +130,9 @@ def test_config_picks_stages_by_type() -> None:
         {"gaze": {"type": "iris_ratio", "colour": "blue"}},
         {"detector": {"min_score": 2}},
         {"identity_interval": 5},
+        {"detector_every_n_frames": 0},
+        {"landmarks_max_age_s": 0},
+        {"identity": {"process_nice": 20}},
     ):
         with pytest.raises(ValidationError):
             VisionConfig.model_validate(bad)
@@ -177,7 +143,8 @@ def test_config_picks_stages_by_type() -> None:
 
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[VisionPipeline]:
-    real = VisionPipeline()
+    """Real stages, each on every frame (the cadence is tested with fakes)."""
+    real = VisionPipeline(VisionConfig(detector_every_n_frames=1, landmarks_every_n_frames=1))
     assert real.faults == []
     yield real
     real.close()
@@ -236,10 +203,10 @@ def test_candidate_video_on_real_stages(pipeline: VisionPipeline, fixtures_dir: 
     seconds = [0.5, 1.0, 1.5, 2.0, 7.0, 7.5]
     frames = [fit(f) for f in video_frames(video, seconds, cv2.ROTATE_90_CLOCKWISE)]
     pipeline.enrol(frames[0])
-    observations = [
-        pipeline.process(frame_at(f, i, s))
-        for i, (f, s) in enumerate(zip(frames, seconds, strict=True))
-    ]
+    observations = []
+    for i, (f, s) in enumerate(zip(frames, seconds, strict=True)):
+        observations.append(pipeline.process(frame_at(f, i, s)))
+        assert pipeline.wait_identity(30.0)  # results come with the next frame
     assert [o.face_count for o in observations] == [1] * len(frames)
     # In video mode FaceMesh first follows the face of the previous frame; after a jump to
     # another scene (the photo of the test before) it finds the new face one frame later.
@@ -248,7 +215,7 @@ def test_candidate_video_on_real_stages(pipeline: VisionPipeline, fixtures_dir: 
     gazes = [o.gaze.horizontal for o in tracked if o.gaze is not None]
     assert len(gazes) == len(tracked)
     assert max(gazes[3:]) < min(gazes[:3])  # eyes left at 7 s
-    checked = [o.monotonic_s for o in observations if o.identity is not None]
+    checked = [o.identity.monotonic_s for o in observations if o.identity is not None]
     assert checked == [0.5, 7.0]  # the first face, then 5 s or more later
     assert all(o.identity.match for o in observations if o.identity is not None)
 
