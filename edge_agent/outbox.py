@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from edge_agent.durable_sqlite import open_durable
 from protocol import AckedMessage, OutboxMessage, encode, topic_for, uuid7
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,8 @@ class Outbox:
             raise _storage_error(self.path, exc, "opening") from exc
 
     def _open(self, max_bytes: int | None) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
+        conn = open_durable(self.path, _SCHEMA)
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"journal_mode is {mode}, WAL is required")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
             if max_bytes is not None:
                 page_size = conn.execute("PRAGMA page_size").fetchone()[0]
                 conn.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from edge_agent.durable_sqlite import open_durable
 from edge_agent.evidence.files import fsync_dir, fsync_file, sha256_of
 from edge_agent.evidence.records import (
     DiskBudget,
@@ -105,17 +106,7 @@ class EvidenceStore:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-        try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"journal_mode is {mode}, WAL is required")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
-        except sqlite3.Error:
-            conn.close()
-            raise
-        return conn
+        return open_durable(path, _SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
