@@ -195,6 +195,25 @@ class ExamSubmitted(OutboxMessage):
     answered_count: Annotated[int, Field(ge=0)]
 
 
+class Explanation(OutboxMessage):
+    """The candidate's own words about a flag, shown to the reviewer beside it."""
+
+    kind: Literal["explanation"]
+    subject: SessionRef
+    violation_id: Uuid7
+    note: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class Consent(OutboxMessage):
+    """The candidate accepted the rules (what is monitored, recorded, kept and by whom)."""
+
+    kind: Literal["consent"]
+    subject: SessionRef
+    rules_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+    accepted: Literal[True]
+
+
 class CommandReceipt(OutboxMessage):
     """The kiosk's answer to a command: central shows it as the delivery ack."""
 
@@ -202,6 +221,16 @@ class CommandReceipt(OutboxMessage):
     command_id: Uuid7
     status: Literal["received", "done", "rejected"]
     detail: ShortText = ""
+
+
+class ExamProgress(WireModel):
+    """Where the seat's exam stands, for the live console."""
+
+    state: Literal["idle", "checkin", "ready", "running", "paused", "submitted"]
+    answered: Annotated[int, Field(ge=0)] = 0
+    total: Annotated[int, Field(ge=0)] = 0
+    remaining_s: NonNegative | None = None
+    warnings: Annotated[int, Field(ge=0)] = 0
 
 
 class Heartbeat(DeviceOrigin):
@@ -217,6 +246,12 @@ class Heartbeat(DeviceOrigin):
     outbox_depth: Annotated[int, Field(ge=0)] = 0
     evidence_backlog: Annotated[int, Field(ge=0)] = 0
     session_id: Id | None = None
+    exam: ExamProgress | None = None
+    # Stage name -> why it is off (e.g. "no model file configured"); the console shows it.
+    disabled_stages: Annotated[dict[Key, ShortText], Field(max_length=16)] = Field(
+        default_factory=dict
+    )
+    audio_level_dbfs: Annotated[float, Field(ge=-200, le=0)] | None = None
 
 
 class DeviceStatus(WireModel):
@@ -276,6 +311,6 @@ class Command(WireModel):
     issued_by: ShortText
 
 
-SessionMessage = CheckIn | AnswerSaved | ExamSubmitted
-AckedMessage = ViolationEvent | CheckIn | AnswerSaved | ExamSubmitted | CommandReceipt
+SessionMessage = CheckIn | AnswerSaved | ExamSubmitted | Explanation | Consent
+AckedMessage = ViolationEvent | SessionMessage | CommandReceipt
 Message = AckedMessage | Heartbeat | DeviceStatus | Ack | Command

@@ -22,11 +22,14 @@ from protocol import (
     Command,
     CommandReceipt,
     CommandType,
+    Consent,
     DeviceClock,
     DeviceStatus,
     EventState,
     EvidenceRef,
+    ExamProgress,
     ExamSubmitted,
+    Explanation,
     Heartbeat,
     Message,
     SessionRef,
@@ -34,6 +37,16 @@ from protocol import (
     ViolationEvent,
     ViolationType,
     encode,
+)
+from protocol.exam import (
+    Enrolment,
+    ExamDefinition,
+    ExamPolicy,
+    Option,
+    Question,
+    QuestionKind,
+    ScoringPolicy,
+    answer_digest,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,6 +68,41 @@ def _id(n: int) -> uuid.UUID:
     """Deterministic UUIDv7s for the examples."""
     return uuid.UUID(f"019ab8e2-4c1f-7{n:03x}-8000-00000000{n:04x}")
 
+
+SALT = "5f0c2a9e1b7d4c33"
+EXAM = ExamDefinition(
+    id="math-2026-11",
+    title="Mathematics, November 2026",
+    key_salt=SALT,
+    questions=[
+        Question(
+            id="q-1",
+            kind=QuestionKind.SINGLE,
+            prompt="What is 7 x 8?",
+            options=[Option(id="a", text="54"), Option(id="b", text="56")],
+            answer_key=answer_digest(SALT, "q-1", "b"),
+        ),
+        Question(
+            id="q-2",
+            kind=QuestionKind.NUMERIC,
+            prompt="Give pi to two decimals.",
+            marks=2.0,
+            decimals=2,
+            answer_key=answer_digest(SALT, "q-2", "3.14"),
+        ),
+    ],
+    scoring=ScoringPolicy(negative_marks=0.25, time_penalty_s=300.0, pass_percent=40.0),
+    policy=ExamPolicy(duration_s=3600.0, shuffle_questions=True, warning_limit=5),
+)
+ENROLMENT = Enrolment(
+    session_id="sess-0042",
+    candidate_id="cand-1187",
+    candidate_number="C-1187",
+    display_name="Ada Example",
+    exam_id="math-2026-11",
+    seat_id="A-07",
+    encoding=[round(0.01 * (i % 17) - 0.08, 3) for i in range(128)],
+)
 
 EXAMPLES: dict[str, Message] = {
     "violation_started": ViolationEvent(
@@ -123,6 +171,25 @@ EXAMPLES: dict[str, Message] = {
         reason="time_up",
         answered_count=38,
     ),
+    "explanation": Explanation(
+        **COMMON,
+        kind="explanation",
+        id=_id(10),
+        seq=60,
+        subject=SUBJECT,
+        violation_id=_id(2),
+        note="I was reading the question aloud to myself.",
+    ),
+    "consent": Consent(
+        **COMMON,
+        kind="consent",
+        id=_id(11),
+        seq=2,
+        subject=SUBJECT,
+        rules_version="2026-11",
+        language="en",
+        accepted=True,
+    ),
     "receipt": CommandReceipt(
         **COMMON, kind="receipt", id=_id(7), seq=91, command_id=_id(8), status="received"
     ),
@@ -137,6 +204,9 @@ EXAMPLES: dict[str, Message] = {
         rss_mb=212.0,
         outbox_depth=2,
         session_id="sess-0042",
+        exam=ExamProgress(state="running", answered=12, total=40, remaining_s=1805.5, warnings=1),
+        disabled_stages={"objects": "no model file configured"},
+        audio_level_dbfs=-48.5,
     ),
     "status_offline": DeviceStatus(
         schema_version=1,
@@ -165,6 +235,28 @@ EXAMPLES: dict[str, Message] = {
         args={"text": "Please keep your eyes on your screen.", "count": 2},
         issued_at=T0,
         issued_by="invigilator:rkhan",
+    ),
+    "command_load_exam": Command(
+        schema_version=1,
+        kind="command",
+        id=_id(12),
+        centre_id="centre-1",
+        device_id="kiosk-a07",
+        type=CommandType.LOAD_EXAM,
+        args={"exam": EXAM.model_dump(mode="json")},
+        issued_at=T0,
+        issued_by="admin:root",
+    ),
+    "command_enrol": Command(
+        schema_version=1,
+        kind="command",
+        id=_id(13),
+        centre_id="centre-1",
+        device_id="kiosk-a07",
+        type=CommandType.ENROL,
+        args={"enrolment": ENROLMENT.model_dump(mode="json")},
+        issued_at=T0,
+        issued_by="admin:root",
     ),
 }
 
