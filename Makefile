@@ -8,7 +8,8 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 # Python 3.11 is required (MediaPipe 0.10.18 wheels); prefer an explicit 3.11 binary.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-# Debian packages the tests use: a real MQTT broker, a real MariaDB server, a real browser.
+# Debian packages the tests use: a real MQTT broker, a real MariaDB server, a real browser,
+# openssl and systemd-analyze to check the certificates and units that provisioning writes.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help demo test lint bench venv debian-packages clean
@@ -39,6 +40,8 @@ debian-packages:
 	[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || missing="$$missing mosquitto"; \
 	[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
@@ -56,6 +59,8 @@ lint: venv
 
 bench: debian-packages venv
 	$(PY) -m benchmarks $(BENCH_ARGS)
+	# The fault suite at the issue's full durations (broker down 60 s, network cut 5 min, ...).
+	PROCTOR_LONG_FAULTS=1 $(PY) -m pytest tests/faults -q
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -32,7 +32,21 @@ def _evaluations() -> list[list[str]]:
          "--enroll", str(f / "faces/lin-manuel-miranda.png")],
         ["benchmarks.eval_gaze", "--video", str(video / "center_left_center.mp4"),
          "--labels", str(video / "labels.csv"), "--rotate", "90cw"],
+        ["benchmarks.eval_vad", "--manifest", str(f / "audio/manifest.csv"),
+         "--clips", str(f / "audio/clips")],
+        ["benchmarks.eval_objects", "--images", str(f / "objects/images"),
+         "--expected", str(f / "objects/expected.csv")],
     ]  # fmt: skip
+
+
+def _load_runs() -> list[list[str]]:
+    """Capacity against private Mosquitto and MariaDB: steady 1,000 kiosks, then bursts."""
+    steady = ["benchmarks.load", "--kiosks", "1000", "--rate", "1", "--seconds", "300"]
+    bursts = [
+        ["benchmarks.load", "--kiosks", "300", "--seconds", "30", "--burst", "--workers", str(w)]
+        for w in (1, 2, 4)
+    ]
+    return [[*steady, "--workers", "2"], *bursts]
 
 
 def _run_module(args: list[str]) -> str:
@@ -67,6 +81,8 @@ def main() -> None:
         print(f"fixtures not found at {FIXTURES}: evaluations skipped")
         return
     for args in _evaluations():
+        print(_run_module(args), flush=True)
+    for args in _load_runs():
         print(_run_module(args), flush=True)
 
 

@@ -1,0 +1,154 @@
+"""Audio rules: speech at the seat, whose speech it is, and a lost microphone, as violation
+lifecycle changes with the same debounced trackers as the vision rules.
+
+Pure logic: time comes from the caller (the audio clock for speech, the frame clock for the
+talking verdict), so replaying a recording gives the same violations as living through it.
+`speech` holds while the VAD's speech tracker is in a segment; `candidate_talking` and
+`background_speech` hold while the talking classifier says so (only during speech).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge_agent.audio.lips import Talking
+from edge_agent.audio.vad import SpeechChange
+from edge_agent.rules.config import Timing
+from edge_agent.rules.engine import DetailValue, ViolationChange
+from edge_agent.rules.tracker import ConditionTracker, Instant, Transition
+from protocol import EventState, Severity, uuid7
+from protocol import ViolationType as V
+
+AUDIO_SEVERITY = {
+    V.SPEECH: Severity.MEDIUM,
+    V.CANDIDATE_TALKING: Severity.HIGH,
+    V.BACKGROUND_SPEECH: Severity.MEDIUM,
+    V.MICROPHONE_LOST: Severity.HIGH,
+}
+
+
+class AudioRulesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    speech: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
+        description="Speech for this long starts it; silence for end_after_s ends it "
+        "(the VAD's own hangover already bridges pauses between words).",
+    )
+    candidate_talking: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
+        description="Speech with the candidate's lips moving.",
+    )
+    background_speech: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=2.0, end_after_s=1.5),
+        description="Speech while the candidate's lips are still.",
+    )
+    microphone_lost: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=0.0, end_after_s=0.0),
+        description="Capture reports loss after its own timeout; start and end at once.",
+    )
+    update_interval_s: float = Field(
+        10.0, gt=0, description="While active, an `updated` message this often."
+    )
+
+
+class AudioRuleEngine:
+    def __init__(self, config: AudioRulesConfig | None = None) -> None:
+        self.config = config or AudioRulesConfig()
+        self._trackers: dict[V, ConditionTracker] = {}
+        for kind in AUDIO_SEVERITY:
+            timing: Timing = getattr(self.config, kind.value)
+            if timing.enabled:
+                self._trackers[kind] = ConditionTracker(timing)
+        self._ids: dict[V, uuid.UUID] = {}
+        self._last_sent: dict[V, float] = {}
+
+    def speech(self, speaking: bool, now: Instant) -> list[ViolationChange]:
+        """The monitor's `speaking` at `now`: call it regularly (every frame or VAD block),
+        so a violation starts once speech has lasted `min_duration_s` and ends once silence
+        has lasted `end_after_s`."""
+        return self._step(V.SPEECH, speaking, now)
+
+    def speech_change(self, change: SpeechChange, now: Instant) -> list[ViolationChange]:
+        """A speech segment started or ended (from the monitor), told at `now`. The violation
+        is dated from the voiced audio itself (the segment's start and end), not from when
+        the tracker confirmed it, and a whole segment told only at its end still counts."""
+        start = _shift(now, change.start_s)
+        changes = self._step(V.SPEECH, True, start)
+        if change.end_s is None:
+            return changes + self._step(V.SPEECH, True, now)
+        end = _shift(now, change.end_s)
+        changes += self._step(V.SPEECH, True, end)
+        return changes + self._step(V.SPEECH, False, end) + self._step(V.SPEECH, False, now)
+
+    def talking(self, verdict: Talking, now: Instant) -> list[ViolationChange]:
+        """The talking classifier's verdict at `now` (call on every processed frame)."""
+        return self._step(
+            V.CANDIDATE_TALKING, verdict is Talking.CANDIDATE_TALKING, now
+        ) + self._step(V.BACKGROUND_SPEECH, verdict is Talking.BACKGROUND_SPEECH, now)
+
+    def microphone_lost(self, now: Instant) -> list[ViolationChange]:
+        return self._step(V.MICROPHONE_LOST, True, now)
+
+    def microphone_restored(self, now: Instant) -> list[ViolationChange]:
+        return self._step(V.MICROPHONE_LOST, False, now)
+
+    def finish(self, now: Instant) -> list[ViolationChange]:
+        """End every active violation (end of exam or of the stream)."""
+        changes = []
+        for kind, tracker in self._trackers.items():
+            transition = tracker.force_end(now)
+            if transition is not None:
+                changes.append(self._change(kind, transition, now))
+        return changes
+
+    def _step(self, kind: V, flag: bool, now: Instant) -> list[ViolationChange]:
+        tracker = self._trackers.get(kind)
+        if tracker is None:
+            return []
+        transition = tracker.update(flag, now)
+        if transition is not None:
+            return [self._change(kind, transition, now)]
+        since = now.monotonic_s - self._last_sent.get(kind, now.monotonic_s)
+        if tracker.active and tracker.began is not None and since >= self.config.update_interval_s:
+            self._last_sent[kind] = now.monotonic_s
+            duration = now.monotonic_s - tracker.began.monotonic_s
+            return [self._build(kind, EventState.UPDATED, tracker.began, None, duration)]
+        return []
+
+    def _change(self, kind: V, transition: Transition, now: Instant) -> ViolationChange:
+        if transition.kind == "started":
+            self._ids[kind] = uuid7()
+            self._last_sent[kind] = now.monotonic_s
+            duration = now.monotonic_s - transition.began.monotonic_s
+            return self._build(kind, EventState.STARTED, transition.began, None, duration)
+        change = self._build(
+            kind, EventState.ENDED, transition.began, transition.cleared, transition.duration_s
+        )
+        self._ids.pop(kind, None)
+        self._last_sent.pop(kind, None)
+        return change
+
+    def _build(
+        self, kind: V, state: EventState, began: Instant, ended: Instant | None, duration: float
+    ) -> ViolationChange:
+        details: dict[str, DetailValue] = {}
+        return ViolationChange(
+            violation_id=self._ids[kind],
+            type=kind,
+            state=state,
+            started=began,
+            ended=ended,
+            duration_s=max(0.0, duration),
+            severity=AUDIO_SEVERITY[kind],
+            confidence=round(self._trackers[kind].confidence, 3),
+            details=details,
+        )
+
+
+def _shift(now: Instant, monotonic_s: float) -> Instant:
+    """The instant at `monotonic_s`, its wall time derived from `now`'s."""
+    return Instant(monotonic_s, now.wall_time - timedelta(seconds=now.monotonic_s - monotonic_s))
