@@ -1,4 +1,4 @@
 """Registers kiosks and renders their credentials, the broker's ACL and config bundles.
 
-Built in the provisioning issue; `python -m provisioning` will be its entry point.
+`python -m provisioning` is the entry point; see provisioning/DEPLOYING.md.
 """

@@ -1,0 +1,92 @@
+"""systemd units for the centre server: central web (gunicorn, gevent workers) and N ingest
+workers as instances of one template (`proctor-ingest@1`, `@2`, ...), each with its own broker
+login, because the broker makes the username the client id."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from provisioning.files import PUBLIC, write_file, write_private
+from provisioning.units import INSTALL_PREFIX
+
+WEB_UNIT = "proctor-central-web.service"
+INGEST_UNIT = "proctor-ingest@.service"
+COMMON_ENV = "central-common.env"
+
+
+def common_env() -> str:
+    return (
+        "# Shared by every central process. Set the database URL before starting them.\n"
+        "PROCTOR_DATABASE_URL=mysql+pymysql://proctor:CHANGE-ME@127.0.0.1:3306/proctor"
+        "?charset=utf8mb4\n"
+        f"PROCTOR_SECRET_KEY={secrets.token_urlsafe(48)}\n"
+        "PROCTOR_COOKIE_SECURE=true\n"
+        "PROCTOR_EVIDENCE_DIR=/var/lib/proctor-central/evidence\n"
+    )
+
+
+def web_unit(central_dir: Path, web_workers: int = 4) -> str:
+    return f"""\
+[Unit]
+Description=Proctor central web (console, admin, REST API, evidence uploads)
+Wants=network-online.target
+After=network-online.target mosquitto.service mariadb.service
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+EnvironmentFile={central_dir / COMMON_ENV}
+EnvironmentFile={central_dir / "central-web.env"}
+ExecStart={INSTALL_PREFIX}/venv/bin/gunicorn --worker-class gevent --workers {web_workers} \\
+    --bind 127.0.0.1:8000 --forwarded-allow-ips 127.0.0.1 "central.web:create_app()"
+User=proctor
+Group=proctor
+WorkingDirectory=/var/lib/proctor-central
+Restart=always
+RestartSec=2
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+ReadWritePaths=/var/lib/proctor-central
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def ingest_unit(central_dir: Path) -> str:
+    return f"""\
+[Unit]
+Description=Proctor ingest worker %i (MQTT to database, acks after commit)
+Wants=network-online.target
+After=network-online.target mosquitto.service mariadb.service
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+EnvironmentFile={central_dir / COMMON_ENV}
+EnvironmentFile={central_dir}/central-ingest-%i.env
+ExecStart={INSTALL_PREFIX}/venv/bin/python -m central.ingest
+User=proctor
+Group=proctor
+WorkingDirectory=/var/lib/proctor-central
+Restart=always
+RestartSec=2
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+ReadWritePaths=/var/lib/proctor-central
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def write_central_units(central_dir: Path) -> list[Path]:
+    central_dir = central_dir.resolve()
+    write_private(central_dir / COMMON_ENV, common_env())
+    return [
+        write_file(central_dir / "systemd" / WEB_UNIT, web_unit(central_dir), PUBLIC),
+        write_file(central_dir / "systemd" / INGEST_UNIT, ingest_unit(central_dir), PUBLIC),
+    ]
