@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_NOT_DRAINED = 1
 EXIT_STORAGE = 3
+# Each kiosk holds about six file descriptors (MQTT socket, paho's wake-up socket pair, the
+# outbox database with its WAL and shared-memory files). paho-mqtt's loop uses select(),
+# which fails for descriptors above 1023: with more than about 140 kiosks in one process the
+# later ones connect at the TCP level and never send CONNECT, silently (measured).
+MAX_KIOSKS_PER_PROCESS = 100
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class SimOptions:
     max_in_flight: int = 500
     heartbeat_interval_s: float = 5.0
     seed: int | None = None
+    keepalive_s: int = 30
 
     @property
     def bounded(self) -> bool:
@@ -118,7 +124,7 @@ class SimKiosk:
             heartbeat_interval_s=self._options.heartbeat_interval_s,
             poll_interval_s=0.2,
             simulated=True,
-            client=ClientOptions(client_id=self.device_id),
+            client=ClientOptions(client_id=self.device_id, keepalive_s=self._options.keepalive_s),
         )
 
     def _health(self) -> HealthSnapshot:
@@ -268,14 +274,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--max-in-flight", type=int, default=500, help="unacked messages per kiosk")
     add("--heartbeat-interval", type=float, default=5.0, help="seconds between heartbeats")
     add("--seed", type=int, help="random seed for reproducible streams")
+    add("--keepalive", type=int, default=30, help="MQTT keepalive in seconds (default 30)")
 
 
 def options_from_args(args: argparse.Namespace, env: dict[str, str]) -> SimOptions:
     """Raises ValueError with a readable message for bad values."""
-    if args.kiosks < 1 or args.kiosks > 999:
-        raise ValueError("--kiosks must be between 1 and 999")
+    if args.kiosks < 1 or args.kiosks > MAX_KIOSKS_PER_PROCESS:
+        raise ValueError(
+            f"--kiosks must be between 1 and {MAX_KIOSKS_PER_PROCESS}; run several simulator"
+            " processes for more (paho waits on its sockets with select(), which cannot watch"
+            " a file descriptor above 1023, and each kiosk holds about six)"
+        )
     if args.events_per_kiosk is not None and args.events_per_kiosk < 1:
         raise ValueError("--events-per-kiosk must be at least 1")
+    if args.keepalive < 1:
+        raise ValueError("--keepalive must be at least 1 second")
     if args.rate < 0 or args.drain_timeout < 0 or args.ack_timeout <= 0:
         raise ValueError("--rate and --drain-timeout must be >= 0, --ack-timeout > 0")
     try:
@@ -299,6 +312,7 @@ def options_from_args(args: argparse.Namespace, env: dict[str, str]) -> SimOptio
         max_in_flight=args.max_in_flight,
         heartbeat_interval_s=args.heartbeat_interval,
         seed=args.seed,
+        keepalive_s=args.keepalive,
     )
 
 

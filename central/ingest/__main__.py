@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     worker.start()
     while not worker.join(timeout=1.0):
         pass
-    return 0
+    return 1 if worker.failed else 0
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class IngestWorker:
         self._sessions = make_sessionmaker(self._engine)
         self._queue: queue.Queue[Received] = queue.Queue()
         self._stop = threading.Event()
+        self._failed = False
         self._storer = BatchStorer(self._sessions, self._stop, lambda: self._count(retries=1))
         self._subscribed = threading.Event()
         self._generation = 0
@@ -181,6 +182,12 @@ class IngestWorker:
 
     # worker thread -------------------------------------------------------------------------
 
+    @property
+    def failed(self) -> bool:
+        """True when the worker thread ended on an unexpected error (nothing was acked for
+        the batch in hand: the broker redelivers it to the next worker with this client id)."""
+        return self._failed
+
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
@@ -190,6 +197,9 @@ class IngestWorker:
             left = self._queue.qsize()
             if left:
                 log.info("stopping: %s received messages left unacked for redelivery", left)
+        except Exception:  # loop boundary: say so and exit non-zero, so a supervisor restarts
+            self._failed = True
+            log.exception("ingest worker failed; stopping")
         finally:
             self._shutdown()
 
@@ -230,7 +240,7 @@ class IngestWorker:
 
     def _publish_acks(self, items: list[StoreItem], results: list[AckResult | None]) -> None:
         acks = build_acks(items, results, datetime.now(UTC))
-        self._pending = [p for p in self._pending if not p.is_published()]
+        self._pending = [p for p in self._pending if _awaiting_publish(p)]
         for ack in acks:
             # Queued by paho while disconnected and sent on reconnect; if lost, the kiosk
             # resends and gets `duplicate`.
@@ -262,3 +272,14 @@ class IngestWorker:
         if self._own_engine:
             self._engine.dispose()
         log.info("ingest %s stopped; %s", self.options.client_id, self.stats)
+
+
+def _awaiting_publish(info: mqtt.MQTTMessageInfo) -> bool:
+    """True while paho still has to send this ack. An ack published while the broker was away
+    carries an error code, and `is_published()` raises for it (which once ended the worker
+    thread after a broker restart); paho resends such a message on reconnect, and if it is
+    lost the kiosk resends its message and gets `duplicate`."""
+    try:
+        return not info.is_published()
+    except (RuntimeError, ValueError):
+        return False
