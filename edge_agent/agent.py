@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from edge_agent.capture.config import build_source
@@ -66,8 +67,12 @@ class Agent:
         source: FrameSource | None = None,
         clock: Clock | None = None,
         publish: bool = True,
+        watchdog: Callable[[], object] | None = None,
     ) -> None:
         self.config = config
+        # Called on every turn of the frame loop (systemd's watchdog under Type=notify): only a
+        # loop that makes progress keeps the service alive, never a timer thread.
+        self._watchdog = watchdog or (lambda: None)
         self.clock = clock or SystemClock(synced_override=config.clock.synced)
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
@@ -189,6 +194,7 @@ class Agent:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                self._watchdog()
                 frame = self.capture.get(timeout=POLL_S)
                 self._drain_events()
                 if frame is not None:
