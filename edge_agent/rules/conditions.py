@@ -44,6 +44,9 @@ class ConditionState:
 
     gaze: GazeSmoother
     mismatches: int = 0
+    # Capture time of the frame behind the first of the current run of mismatched identity
+    # checks: checks finish off the frame path, so the result arrives later than the face.
+    mismatch_since_s: float | None = None
     details: dict[V, dict[str, float]] = field(default_factory=dict)
 
 
@@ -60,6 +63,11 @@ def evaluate(
     eyes_away, eyes_detail = (False, {}) if head_away else _eyes_away(gaze, config, neutral)
     if obs.identity is not None:
         state.mismatches = 0 if obs.identity.match else state.mismatches + 1
+        if state.mismatches == 0:
+            state.mismatch_since_s = None
+        elif state.mismatches == 1:
+            checked = obs.identity.monotonic_s
+            state.mismatch_since_s = obs.monotonic_s if checked is None else checked
         _peak(state, V.IDENTITY_MISMATCH, {"distance": obs.identity.distance})
     _peak(state, V.MULTIPLE_FACES, {"max_faces": float(obs.face_count)})
     _peak(state, V.LOOKING_AWAY, head_detail)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from edge_agent.rules.calibration import Neutral
 from edge_agent.rules.conditions import ConditionState, GazeSmoother, evaluate
@@ -64,8 +65,15 @@ class RuleEngine:
         self.last_flags = evaluate(obs, self.config, self.neutral, self._state)
         changes: list[ViolationChange] = []
         for kind, flag in self.last_flags.items():
-            changes += self._step(kind, flag, now)
+            changes += self._step(kind, flag, now, self._onset(kind, now))
         return changes
+
+    def _onset(self, kind: V, now: Instant) -> Instant | None:
+        """An identity mismatch began at the checked frame, not when the check finished."""
+        since = self._state.mismatch_since_s
+        if kind is not V.IDENTITY_MISMATCH or since is None:
+            return None
+        return Instant(since, now.wall_time - timedelta(seconds=now.monotonic_s - since))
 
     def camera_lost(self, now: Instant) -> list[ViolationChange]:
         return self._step(V.CAMERA_LOST, True, now)
@@ -82,11 +90,13 @@ class RuleEngine:
                 changes.append(self._change(kind, transition, now))
         return changes
 
-    def _step(self, kind: V, flag: bool, now: Instant) -> list[ViolationChange]:
+    def _step(
+        self, kind: V, flag: bool, now: Instant, onset: Instant | None = None
+    ) -> list[ViolationChange]:
         tracker = self._trackers.get(kind)
         if tracker is None:
             return []
-        transition = tracker.update(flag, now)
+        transition = tracker.update(flag, now, onset)
         if tracker.phase is Phase.IDLE and transition is None:
             self._state.details.pop(kind, None)  # peaks cover one violation only
         if transition is not None:

@@ -56,16 +56,20 @@ class ConditionTracker:
     def active(self) -> bool:
         return self.phase in (Phase.ACTIVE, Phase.CLEARING)
 
-    def update(self, condition: bool, now: Instant) -> Transition | None:
+    def update(
+        self, condition: bool, now: Instant, onset: Instant | None = None
+    ) -> Transition | None:
+        """`onset`: when the condition really began, if it was seen late (never after now)."""
         if self.phase is not Phase.IDLE or condition:
             self._count(condition)
         if condition:
-            return self._on_true(now)
+            return self._on_true(now, onset)
         return self._on_false(now)
 
-    def _on_true(self, now: Instant) -> Transition | None:
+    def _on_true(self, now: Instant, onset: Instant | None = None) -> Transition | None:
         if self.phase is Phase.IDLE:
-            self.phase, self.began = Phase.PENDING, now
+            began = onset if onset is not None and onset.monotonic_s <= now.monotonic_s else now
+            self.phase, self.began = Phase.PENDING, began
             self.frames_true = self.frames_seen = 1
         elif self.phase is Phase.CLEARING:
             self.phase, self._cleared = Phase.ACTIVE, None  # it came back: same violation

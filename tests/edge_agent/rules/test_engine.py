@@ -176,3 +176,40 @@ def test_changes_become_valid_wire_events_even_when_the_wall_clock_steps_back(
     assert ended.ended_at - ended.started_at == timedelta(seconds=ended.duration_s)
     assert ended.duration_s == pytest.approx(6.0, abs=1 / FPS)
     assert decode(topic_for(ended), encode(ended)).message == ended
+
+
+def test_identity_mismatch_dates_from_the_checked_frame_not_the_late_result() -> None:
+    """Identity checks finish off the frame path, here 1.5 s after the frame they encoded: the
+    violation starts at the first mismatched frame, and its duration counts from there."""
+    frames = stream((CALM, 20))
+    lag_s, impostor_from = 1.5, frames[0].monotonic_s + 4.0
+    late: list[Observation] = []
+    next_check = frames[0].monotonic_s
+    for obs in frames:
+        checked_at = obs.monotonic_s - lag_s
+        if obs.monotonic_s >= next_check and checked_at >= frames[0].monotonic_s:
+            match = checked_at < impostor_from
+            result = IdentityResult(
+                distance=0.3 if match else 0.8, match=match, monotonic_s=checked_at
+            )
+            late.append(replace(obs, identity=result))
+            next_check += 5.0
+        else:
+            late.append(obs)
+    engine, reported_at = RuleEngine(), None
+    for obs in late:
+        found = of(engine.observe(obs), V.IDENTITY_MISMATCH)
+        if found and reported_at is None:
+            started, reported_at = found[0], obs
+    assert reported_at is not None
+    assert started.state is EventState.STARTED
+    first_bad = min(
+        o.identity.monotonic_s
+        for o in late
+        if o.identity is not None and not o.identity.match and o.identity.monotonic_s is not None
+    )
+    assert started.started.monotonic_s == pytest.approx(first_bad)
+    assert reported_at.monotonic_s - first_bad >= lag_s  # seen late, dated from the frame
+    delay = timedelta(seconds=reported_at.monotonic_s - first_bad)
+    expected = reported_at.wall_time - delay
+    assert abs(started.started.wall_time - expected) < timedelta(milliseconds=1)
