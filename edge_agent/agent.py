@@ -224,7 +224,9 @@ class Agent:
         self._last_frame = frame
         self.health.record(step.observation, (time.perf_counter() - started) * 1000)
 
-    def _drain_events(self) -> None:
+    def _drain_events(self, *, store_only: bool = False) -> None:
+        """`store_only` at shutdown: the last clips may still report a full disk, but the
+        rules are finished, so a late camera event must not open a new violation."""
         while True:
             try:
                 event = self._events.get_nowait()
@@ -234,7 +236,8 @@ class Agent:
                 if event.kind == "disk_full":
                     self.sink.fault(self._now(), "evidence storage", event.detail)
                 continue
-            self._on_capture_event(event)
+            if not store_only:
+                self._on_capture_event(event)
 
     def _on_capture_event(self, event: CaptureEvent) -> None:
         at = Instant(event.monotonic_s, event.wall_time)
@@ -265,10 +268,12 @@ class Agent:
         while self.sink.held() and time.monotonic() < deadline:
             time.sleep(POLL_S)
             self.sink.poll()
+            self._drain_events(store_only=True)
         for part in (self.capture, self.clips, self.uploader, self.publisher):
             if part is not None:
                 part.stop()
                 part.join(10)
+        self._drain_events(store_only=True)  # faults from the last clips, before the outbox closes
         self.pipeline.close()
         self.store.close()
         self.outbox.close()
