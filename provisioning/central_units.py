@@ -26,6 +26,23 @@ def common_env() -> str:
     )
 
 
+# The same account, sandbox and restart policy for every central process.
+_RUN_AS_SANDBOXED_SERVICE = """\
+User=proctor
+Group=proctor
+WorkingDirectory=/var/lib/proctor-central
+Restart=always
+RestartSec=2
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+ReadWritePaths=/var/lib/proctor-central
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
 def web_unit(central_dir: Path, web_workers: int = 4) -> str:
     return f"""\
 [Unit]
@@ -40,19 +57,7 @@ EnvironmentFile={central_dir / COMMON_ENV}
 EnvironmentFile={central_dir / "central-web.env"}
 ExecStart={INSTALL_PREFIX}/venv/bin/gunicorn --worker-class gevent --workers {web_workers} \\
     --bind 127.0.0.1:8000 --forwarded-allow-ips 127.0.0.1 "central.web:create_app()"
-User=proctor
-Group=proctor
-WorkingDirectory=/var/lib/proctor-central
-Restart=always
-RestartSec=2
-NoNewPrivileges=yes
-PrivateTmp=yes
-ProtectSystem=full
-ReadWritePaths=/var/lib/proctor-central
-
-[Install]
-WantedBy=multi-user.target
-"""
+{_RUN_AS_SANDBOXED_SERVICE}"""
 
 
 def ingest_unit(central_dir: Path) -> str:
@@ -68,19 +73,7 @@ Type=simple
 EnvironmentFile={central_dir / COMMON_ENV}
 EnvironmentFile={central_dir}/central-ingest-%i.env
 ExecStart={INSTALL_PREFIX}/venv/bin/python -m central.ingest
-User=proctor
-Group=proctor
-WorkingDirectory=/var/lib/proctor-central
-Restart=always
-RestartSec=2
-NoNewPrivileges=yes
-PrivateTmp=yes
-ProtectSystem=full
-ReadWritePaths=/var/lib/proctor-central
-
-[Install]
-WantedBy=multi-user.target
-"""
+{_RUN_AS_SANDBOXED_SERVICE}"""
 
 
 def write_central_units(central_dir: Path) -> list[Path]:

@@ -24,13 +24,22 @@ from tests.support.services import free_port, require_binary, wait_for_port
 HOST = "localhost"  # in the server certificate's SAN: TLS host name checks stay on
 
 
+def _two_free_ports() -> tuple[int, int]:
+    """Two distinct free ports: the OS may hand the same just-released port out twice."""
+    first = free_port()
+    while (second := free_port()) == first:
+        pass
+    return first, second
+
+
 def make_centre(centre_dir: Path, centre_id: str = "centre-1") -> CentreSettings:
+    tls_port, local_port = _two_free_ports()
     settings = CentreSettings(
         centre_id=centre_id,
         broker=BrokerSettings(
             host=HOST,
-            tls_port=free_port(),
-            local_port=free_port(),
+            tls_port=tls_port,
+            local_port=local_port,
             pid_file=centre_dir / "mosquitto.pid",
         ),
         ingest_workers=1,
