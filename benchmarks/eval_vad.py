@@ -37,7 +37,8 @@ from edge_agent.audio import (
     speech_segments,
 )
 from edge_agent.audio.source import AudioSourceError
-from edge_agent.rules.audio_rules import AudioRuleEngine, AudioRulesConfig
+from edge_agent.rules.audio_rules import AudioRuleEngine
+from edge_agent.rules.config import RulesConfig
 from edge_agent.rules.engine import ViolationChange
 from edge_agent.rules.tracker import Instant
 from protocol import EventState
@@ -115,7 +116,7 @@ def flagged_frames(segments: list[SpeechSegment], frames: int) -> npt.NDArray[np
 
 def count_violations(probabilities: npt.NDArray[np.float64], config: VadConfig) -> int:
     """`speech` violations the audio rules raise on one clip, fed block by block."""
-    tracker, engine = SpeechTracker(config), AudioRuleEngine(AudioRulesConfig())
+    tracker, engine = SpeechTracker(config), AudioRuleEngine(RulesConfig())
     started = 0
     t = 0.0
     for i, probability in enumerate(probabilities):

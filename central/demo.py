@@ -29,6 +29,7 @@ ADMIN_USER = "admin"
 CAMERA_KIOSK = "kiosk-cam-01"
 # A real recording of a candidate whose eyes turn left for 5 s, stored sideways.
 DEMO_VIDEO = REPO_ROOT.parent / "shared" / "fixtures" / "video" / "center_left_center.mp4"
+DEMO_OBJECT_MODEL = REPO_ROOT.parent / "shared" / "fixtures" / "models" / "yolox_nano.onnx"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,6 +75,8 @@ def _camera_kiosk_config(args: argparse.Namespace, broker_url: str, web_url: str
         "[broker]", f'url = "{broker_url}"',
         "[capture]", 'type = "file"', f'path = "{args.video}"', 'rotate = "90cw"',
         "loop = true",
+        # Without the fixture model the object stage reports itself off in the heartbeat.
+        "[vision.objects]", f'model_path = "{DEMO_OBJECT_MODEL}"',
         "[subject]", 'session_id = "demo-session-cam"', 'candidate_id = "demo-candidate"',
         'exam_id = "demo-exam"',
         "[evidence.upload]", f'url = "{web_url}"', f'username = "{ADMIN_USER}"', "",

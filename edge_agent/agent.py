@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from edge_agent.audio.monitor import AudioMonitor
+from edge_agent.audio.ring import PcmClip
 from edge_agent.capture.config import build_source
 from edge_agent.capture.runner import Capture, CaptureEvent, CaptureEventKind
 from edge_agent.capture.source import FrameSource, check_image
@@ -25,6 +27,7 @@ from edge_agent.evidence.config import PASSWORD_ENV as EVIDENCE_PASSWORD_ENV
 from edge_agent.evidence.store import EvidenceStore, StoreEvent
 from edge_agent.evidence.uploader import Uploader
 from edge_agent.health import HealthMonitor
+from edge_agent.hearing import Hearing, HearingUnavailable
 from edge_agent.kiosk_config import KioskConfig
 from edge_agent.messages import Origin
 from edge_agent.outbox import Outbox
@@ -68,7 +71,10 @@ class Agent:
         clock: Clock | None = None,
         publish: bool = True,
         watchdog: Callable[[], object] | None = None,
+        audio_monitor: AudioMonitor | None = None,
     ) -> None:
+        """``source`` and ``audio_monitor`` replace the camera and microphone built from
+        config (tests, replays)."""
         self.config = config
         # Called on every turn of the frame loop (systemd's watchdog under Type=notify): only a
         # loop that makes progress keeps the service alive, never a timer thread.
@@ -82,15 +88,19 @@ class Agent:
         self._events: queue.SimpleQueue[CaptureEvent | StoreEvent] = queue.SimpleQueue()
         self.store = EvidenceStore(data, config.evidence.budget(), on_event=self._events.put)
         self.ring = config.evidence.make_ring()
-        self.clips = ClipRecorder(self.ring, self.store, config.evidence.clip_settings())
+        self.hearing: Hearing | None = None
+        self._hearing_error: str | None = None
+        self.clips = ClipRecorder(
+            self.ring, self.store, config.evidence.clip_settings(), sound=self._sound
+        )
         self.uploader = Uploader(
             self.store,
             config.evidence.uploader_settings(
                 self.origin.device_id, os.environ.get(EVIDENCE_PASSWORD_ENV)
             ),
         )
-        self.pipeline = VisionPipeline(config.vision)
-        self.engine = RuleEngine(config.rules)
+        self.pipeline = VisionPipeline(config.vision, objects_offpath=True)
+        self.engine = RuleEngine(config.rules, objects=config.vision.objects)
         self.watcher = SeatWatcher(self.pipeline, self.engine)
         self.feeder = RingFeeder(self.ring, config.evidence.clip.fps)
         self.capture = Capture(
@@ -107,10 +117,17 @@ class Agent:
             clips=self.clips,
             policy=EvidencePolicy(clip.pre_roll_s, clip.post_roll_s),
         )
+        if config.audio.enabled:
+            try:
+                self.hearing = Hearing(config.audio, config.rules, monitor=audio_monitor)
+            except HearingUnavailable as exc:
+                self._hearing_error = str(exc)
         self.health = HealthMonitor(
             lambda: self.capture.stats().dropped,
             self.store.backlog,
             lambda: config.subject.session_id,
+            disabled_stages=self.disabled_stages,
+            audio_level_dbfs=lambda: self.hearing.level_dbfs() if self.hearing else None,
         )
         self.publisher = (
             Publisher(
@@ -136,11 +153,26 @@ class Agent:
             exam_id=s.exam_id,
         )
 
+    def disabled_stages(self) -> dict[str, str]:
+        """Stage -> why it is off, for the heartbeat (the console shows it)."""
+        off = self.pipeline.disabled_stages()
+        if self._hearing_error is not None:
+            off["audio"] = self._hearing_error
+        elif not self.config.audio.enabled:
+            off["audio"] = "turned off in config"
+        return off
+
+    def _sound(self, start_s: float, end_s: float) -> PcmClip | None:
+        hearing = self.hearing
+        return hearing.pcm_between(start_s, end_s) if hearing is not None else None
+
     # lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
         self._enrol()
-        for part in (self.publisher, self.uploader, self.clips, self.capture):
+        if self._hearing_error is not None:
+            self.sink.fault(self._now(), "microphone", self._hearing_error)
+        for part in (self.publisher, self.uploader, self.clips, self.hearing, self.capture):
             if part is not None:
                 part.start()
         self._thread.start()
@@ -186,8 +218,13 @@ class Agent:
             return
         self.engine.set_neutral(neutral)
         calibration.result.set_result(neutral)
-        log.info("calibrated: yaw %.1f, pitch %.1f, gaze %.2f/%.2f", neutral.yaw,
-                 neutral.pitch, neutral.gaze_horizontal, neutral.gaze_vertical)
+        log.info(
+            "calibrated: yaw %.1f, pitch %.1f, gaze %.2f/%.2f",
+            neutral.yaw,
+            neutral.pitch,
+            neutral.gaze_horizontal,
+            neutral.gaze_vertical,
+        )
 
     # the frame loop --------------------------------------------------------------------------
 
@@ -197,8 +234,8 @@ class Agent:
                 self._watchdog()
                 frame = self.capture.get(timeout=POLL_S)
                 self._drain_events()
-                if frame is not None:
-                    self._process(frame)
+                observation = self._process(frame) if frame is not None else None
+                self._hear(observation)
                 self.sink.poll()
                 if frame is None and self.capture.finished:
                     break
@@ -208,7 +245,7 @@ class Agent:
         finally:
             self._shutdown()
 
-    def _process(self, frame: Frame) -> None:
+    def _process(self, frame: Frame) -> Observation:
         started = time.perf_counter()
         step = self.watcher.process(frame)
         self._collect_calibration(step.observation)
@@ -223,6 +260,16 @@ class Agent:
             )
         self._last_frame = frame
         self.health.record(step.observation, (time.perf_counter() - started) * 1000)
+        return step.observation
+
+    def _hear(self, observation: Observation | None) -> None:
+        hearing = self.hearing
+        if hearing is None:
+            return
+        for change in hearing.step(self._now(), observation):
+            self.sink.handle(change)
+        for what, error in hearing.take_faults():
+            self.sink.fault(self._now(), what, error)
 
     def _drain_events(self, *, store_only: bool = False) -> None:
         """`store_only` at shutdown: the last clips may still report a full disk, but the
@@ -262,6 +309,11 @@ class Agent:
         last = self._last_frame
         for change in self.watcher.finish(last):
             self.sink.handle(change)
+        if self.hearing is not None:
+            self.hearing.stop()
+            self.hearing.join(5.0)  # the VAD tells the speech it still holds
+            for change in self.hearing.finish(self._now()):
+                self.sink.handle(change)
         self.capture.stop()
         self.clips.flush()
         deadline = time.monotonic() + DRAIN_S

@@ -21,7 +21,12 @@ class HealthMonitor:
         dropped_frames: Callable[[], int],
         evidence_backlog: Callable[[], int],
         session_id: Callable[[], str | None],
+        *,
+        disabled_stages: Callable[[], dict[str, str]] = dict,
+        audio_level_dbfs: Callable[[], float | None] = lambda: None,
     ) -> None:
+        self._disabled = disabled_stages
+        self._audio_level = audio_level_dbfs
         self._dropped = dropped_frames
         self._backlog = evidence_backlog
         self._session = session_id
@@ -57,4 +62,6 @@ class HealthMonitor:
             stage_ms=stage_ms,
             evidence_backlog=self._backlog(),
             session_id=self._session(),
+            disabled_stages=self._disabled(),
+            audio_level_dbfs=self._audio_level(),
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from edge_agent.audio.config import AudioConfig
 from edge_agent.capture.config import CaptureConfig
 from edge_agent.config import AgentConfig, Id, Section, load_config_as
 from edge_agent.evidence.config import EvidenceConfig
@@ -34,6 +35,12 @@ class SubjectConfig(Section):
 class KioskConfig(AgentConfig):
     capture: CaptureConfig = Field(default_factory=CaptureConfig, description="Camera.")
     vision: VisionConfig = Field(default_factory=VisionConfig, description="Vision stages.")
+    audio: AudioConfig = Field(
+        default_factory=lambda: AudioConfig(enabled=False),
+        description="Microphone, voice activity and talking. Off unless configured: the "
+        "kiosk bundle from provisioning turns it on (a kiosk has a microphone; a test "
+        "machine or a simulated kiosk may not).",
+    )
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Rule thresholds.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence.")
     subject: SubjectConfig = Field(default_factory=SubjectConfig, description="The candidate.")

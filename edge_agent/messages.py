@@ -30,6 +30,8 @@ class HealthSnapshot:
     stage_ms: dict[str, float] = field(default_factory=dict)
     evidence_backlog: int = 0
     session_id: str | None = None
+    disabled_stages: dict[str, str] = field(default_factory=dict)  # stage -> why it is off
+    audio_level_dbfs: float | None = None
 
 
 def device_status(
@@ -109,4 +111,6 @@ class HeartbeatBuilder:
             outbox_depth=outbox_depth,
             evidence_backlog=health.evidence_backlog,
             session_id=health.session_id,
+            disabled_stages={name: why[:200] for name, why in health.disabled_stages.items()},
+            audio_level_dbfs=health.audio_level_dbfs,
         )

@@ -17,36 +17,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from edge_agent.audio.config import TalkingConfig
-from edge_agent.vision.types import FaceLandmarks
+from edge_agent.vision.mouth import lip_opening
 
-UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
-MOUTH_LEFT_INNER, MOUTH_RIGHT_INNER = 78, 308
-FOREHEAD, CHIN = 10, 152
-_MIN_POINTS = 468
-
-
-def lip_opening(
-    landmarks: FaceLandmarks | npt.NDArray[np.float32],
-    by: Literal["mouth_width", "face_height"] = "mouth_width",
-) -> float | None:
-    """Inner-lip gap over mouth width (or face height); None when the landmarks are not a
-    full FaceMesh or the reference length is degenerate."""
-    points = landmarks.points if isinstance(landmarks, FaceLandmarks) else landmarks
-    if points.ndim != 2 or points.shape[0] < _MIN_POINTS or points.shape[1] < 2:
-        return None
-    xy = points[:, :2].astype(np.float64)
-    gap = float(np.linalg.norm(xy[UPPER_INNER_LIP] - xy[LOWER_INNER_LIP]))
-    a, b = (MOUTH_LEFT_INNER, MOUTH_RIGHT_INNER) if by == "mouth_width" else (FOREHEAD, CHIN)
-    reference = float(np.linalg.norm(xy[a] - xy[b]))
-    if not np.isfinite(gap) or not np.isfinite(reference) or reference < 1e-6:
-        return None
-    return gap / reference
+__all__ = ["Talking", "TalkingClassifier", "TalkingVerdict", "lip_opening"]
 
 
 class Talking(StrEnum):

@@ -4,7 +4,8 @@ It owns the capture runner (microphone or file → bounded queue, PCM ring, leve
 VAD thread (Silero → speech tracker). The agent reads it from any thread:
 
 - `level()` for the heartbeat (RMS/peak dBFS since the last call);
-- `poll_changes()` / `on_change` for speech started/ended, times on the monotonic clock;
+- `poll_changes()` / `poll_speech()` / `on_change` for speech started/ended, times on the
+  monotonic clock;
 - `poll_events()` / `on_event` for microphone_lost / microphone_restored / end_of_stream;
 - `speaking` for the talking classifier;
 - `pcm_between(t0, t1)` for the sound of an evidence clip.
@@ -115,6 +116,13 @@ class AudioMonitor:
             self._changes.clear()
         return changes
 
+    def poll_speech(self) -> tuple[list[SpeechChange], bool]:
+        """The changes since the last poll and `speaking`, taken together (consistent)."""
+        with self._lock:
+            changes = list(self._changes)
+            self._changes.clear()
+            return changes, self._tracker.speaking
+
     def poll_events(self) -> list[AudioEvent]:
         with self._lock:
             events = list(self._events)
@@ -153,20 +161,26 @@ class AudioMonitor:
                     self._vad_s += elapsed
                     self._last_probability = probability
                     change = self._tracker.update(probability, block.start_s)
-                self._publish(change)
+                    self._record(change)
+                self._notify(change)
         except Exception:  # thread boundary: say so, the heartbeat shows speaking stopped
             log.exception("audio VAD thread crashed")
         finally:
             with self._lock:
                 final = self._tracker.flush()
-            self._publish(final)
+                self._record(final)
+            self._notify(final)
             self._done.set()
 
-    def _publish(self, change: SpeechChange | None) -> None:
+    def _record(self, change: SpeechChange | None) -> None:
+        """Under the lock, with the tracker update: `poll_speech` never sees `speaking`
+        without the change that made it so."""
+        if change is not None:
+            self._changes.append(change)
+
+    def _notify(self, change: SpeechChange | None) -> None:
         if change is None:
             return
-        with self._lock:
-            self._changes.append(change)
         log.info("speech %s at %.2f", change.kind, change.end_s or change.start_s)
         if self._on_change is not None:
             try:

@@ -18,12 +18,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from edge_agent.evidence.audio_mux import mux_audio
 from edge_agent.evidence.encode import best_snapshot, encode_webm
 from edge_agent.evidence.ring import BufferedFrame, EncodeError, FrameRing
 from edge_agent.evidence.store import EvidenceError, EvidenceStore
 from edge_agent.vision.types import Image
 from protocol.models import EvidenceRef
+
+if TYPE_CHECKING:
+    from edge_agent.audio.ring import PcmClip
+
+# The sound of a clip's window (kiosk monotonic clock), or None when there is none.
+SoundSource = Callable[[float, float], "PcmClip | None"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,7 @@ class ClipResult:
     encode_ms_per_frame: float | None
     snapshot_has_face: bool
     error: str | None = None
+    has_sound: bool = False
 
 
 @dataclass
@@ -94,8 +104,12 @@ class ClipRecorder:
         *,
         on_result: Callable[[ClipResult], None] | None = None,
         has_face: Callable[[Image], bool] | None = None,
+        sound: SoundSource | None = None,
     ) -> None:
+        """``sound`` gives the PCM of a clip's window (the microphone ring): with it, clips
+        carry Opus audio; a clip whose sound cannot be muxed is kept silent."""
         self.ring = ring
+        self._sound = sound
         self.store = store
         self.settings = settings or ClipSettings()
         self._on_result = on_result
@@ -229,6 +243,7 @@ class ClipRecorder:
         if not frames:
             return _failed(request, "no frames in the ring buffer for this window")
         clip: EvidenceRef | None = None
+        has_sound = False
         errors: list[str] = []
         encode_ms: float | None = None
         written = 0
@@ -240,6 +255,7 @@ class ClipRecorder:
         try:
             report = encode_webm(frames, path, width=self.settings.width, fps=self.settings.fps)
             written, encode_ms = report.frames_written, report.encode_ms_per_frame
+            path, has_sound = self._with_sound(path, frames)
             stored = self.store.add_file(
                 path,
                 "video/webm",
@@ -270,7 +286,34 @@ class ClipRecorder:
             encode_ms_per_frame=encode_ms,
             snapshot_has_face=has_face,
             error="; ".join(errors) or None,
+            has_sound=has_sound,
         )
+
+    def _with_sound(self, video: Path, frames: list[BufferedFrame]) -> tuple[Path, bool]:
+        """The clip with the sound of its window muxed in, or the silent clip when there is
+        no sound source, no sound for the window, or muxing fails (logged)."""
+        if self._sound is None:
+            return video, False
+        start = frames[0].monotonic_s
+        end = frames[-1].monotonic_s + 1.0 / self.settings.fps
+        pcm = self._sound(start, end)
+        if pcm is None or len(pcm.samples) == 0:
+            return video, False
+        out = self.store.temp_path(".webm")
+        try:
+            mux_audio(
+                video,
+                pcm.samples,
+                out,
+                sample_rate=pcm.sample_rate,
+                audio_offset_s=pcm.start_s - start,
+            )
+        except (EncodeError, OSError) as exc:
+            log.warning("clip kept without sound: %s", exc)
+            out.unlink(missing_ok=True)
+            return video, False
+        video.unlink(missing_ok=True)
+        return out, True
 
     def _snapshot(
         self, request: _Request, frames: list[BufferedFrame], errors: list[str]

@@ -12,11 +12,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from edge_agent.audio.lips import Talking
 from edge_agent.audio.vad import SpeechChange
-from edge_agent.rules.config import Timing
+from edge_agent.rules.config import RulesConfig, Timing
 from edge_agent.rules.engine import DetailValue, ViolationChange
 from edge_agent.rules.tracker import ConditionTracker, Instant, Transition
 from protocol import EventState, Severity, uuid7
@@ -30,34 +28,9 @@ AUDIO_SEVERITY = {
 }
 
 
-class AudioRulesConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    speech: Timing = Field(
-        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
-        description="Speech for this long starts it; silence for end_after_s ends it "
-        "(the VAD's own hangover already bridges pauses between words).",
-    )
-    candidate_talking: Timing = Field(
-        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
-        description="Speech with the candidate's lips moving.",
-    )
-    background_speech: Timing = Field(
-        default_factory=lambda: Timing(min_duration_s=2.0, end_after_s=1.5),
-        description="Speech while the candidate's lips are still.",
-    )
-    microphone_lost: Timing = Field(
-        default_factory=lambda: Timing(min_duration_s=0.0, end_after_s=0.0),
-        description="Capture reports loss after its own timeout; start and end at once.",
-    )
-    update_interval_s: float = Field(
-        10.0, gt=0, description="While active, an `updated` message this often."
-    )
-
-
 class AudioRuleEngine:
-    def __init__(self, config: AudioRulesConfig | None = None) -> None:
-        self.config = config or AudioRulesConfig()
+    def __init__(self, config: RulesConfig | None = None) -> None:
+        self.config = config or RulesConfig()
         self._trackers: dict[V, ConditionTracker] = {}
         for kind in AUDIO_SEVERITY:
             timing: Timing = getattr(self.config, kind.value)

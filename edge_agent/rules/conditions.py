@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from edge_agent.rules.calibration import Neutral
 from edge_agent.rules.config import RulesConfig
+from edge_agent.vision.objects import object_conditions, object_details
+from edge_agent.vision.objects_config import ObjectsConfig
 from edge_agent.vision.types import Gaze, Observation
 from protocol import ViolationType as V
 
@@ -51,7 +53,11 @@ class ConditionState:
 
 
 def evaluate(
-    obs: Observation, config: RulesConfig, neutral: Neutral, state: ConditionState
+    obs: Observation,
+    config: RulesConfig,
+    neutral: Neutral,
+    state: ConditionState,
+    objects: ObjectsConfig | None = None,
 ) -> dict[V, bool]:
     """Frame-level truth of every observation-driven rule; also records peak details."""
     covered = (
@@ -73,7 +79,13 @@ def evaluate(
     _peak(state, V.LOOKING_AWAY, head_detail)
     _peak(state, V.EYES_AWAY, eyes_detail)
     _peak(state, V.CAMERA_COVERED, {"darkness": 255.0 - obs.quality.brightness})
+    object_config = objects or ObjectsConfig()
+    seen = object_conditions(obs.objects, object_config)
+    for kind, detail in object_details(obs.objects, object_config).items():
+        if seen[kind]:
+            _peak(state, kind, detail)
     return {
+        **seen,
         V.CAMERA_COVERED: covered,
         # A covered lens is reported as such, not also as an absent candidate.
         V.FACE_ABSENT: obs.face_count == 0 and not covered,

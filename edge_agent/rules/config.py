@@ -65,6 +65,36 @@ class RulesConfig(_Strict):
         default_factory=lambda: Timing(min_duration_s=0.0, end_after_s=0.0),
         description="Capture reports loss after its own timeout; start and end at once.",
     )
+    phone_in_view: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=2.0, end_after_s=2.0),
+        description="A phone seen (vision.objects thresholds) for this long. The detector "
+        "runs about 3 times a second, so 2 s is several sightings, not one frame.",
+    )
+    book_in_view: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=3.0, end_after_s=2.0),
+        description="A book seen for this long (books score low: a longer minimum).",
+    )
+    second_screen: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=2.0, end_after_s=2.0),
+        description="A laptop or another screen in view for this long.",
+    )
+    speech: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
+        description="Speech for this long starts it; silence for end_after_s ends it "
+        "(the VAD's own hangover already bridges pauses between words).",
+    )
+    candidate_talking: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=1.0, end_after_s=1.5),
+        description="Speech with the candidate's lips moving.",
+    )
+    background_speech: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=2.0, end_after_s=1.5),
+        description="Speech while the candidate's lips are still.",
+    )
+    microphone_lost: Timing = Field(
+        default_factory=lambda: Timing(min_duration_s=0.0, end_after_s=0.0),
+        description="Capture reports loss after its own timeout; start and end at once.",
+    )
     update_interval_s: float = Field(
         10.0, gt=0, description="While active, an `updated` message this often."
     )

@@ -14,6 +14,7 @@ from edge_agent.rules.calibration import Neutral
 from edge_agent.rules.conditions import ConditionState, GazeSmoother, evaluate
 from edge_agent.rules.config import RulesConfig, Timing
 from edge_agent.rules.tracker import ConditionTracker, Instant, Phase, Transition
+from edge_agent.vision.objects_config import ObjectsConfig
 from edge_agent.vision.types import Observation
 from protocol import EventState, Severity, uuid7
 from protocol import ViolationType as V
@@ -26,6 +27,9 @@ SEVERITY = {
     V.IDENTITY_MISMATCH: Severity.CRITICAL,
     V.CAMERA_COVERED: Severity.HIGH,
     V.CAMERA_LOST: Severity.HIGH,
+    V.PHONE_IN_VIEW: Severity.HIGH,
+    V.BOOK_IN_VIEW: Severity.MEDIUM,
+    V.SECOND_SCREEN: Severity.HIGH,
 }
 DetailValue = str | int | float | bool | None
 
@@ -44,8 +48,17 @@ class ViolationChange:
 
 
 class RuleEngine:
-    def __init__(self, config: RulesConfig | None = None, neutral: Neutral | None = None) -> None:
+    def __init__(
+        self,
+        config: RulesConfig | None = None,
+        neutral: Neutral | None = None,
+        *,
+        objects: ObjectsConfig | None = None,
+    ) -> None:
+        """``objects`` gives the per-class thresholds of the object rules (the defaults of
+        ObjectsConfig when None)."""
         self.config = config or RulesConfig()
+        self.objects = objects or ObjectsConfig()
         self.neutral = neutral or Neutral()
         self._state = ConditionState(GazeSmoother(self.config.eyes_away.smoothing_s))
         self._trackers: dict[V, ConditionTracker] = {}
@@ -62,7 +75,7 @@ class RuleEngine:
 
     def observe(self, obs: Observation) -> list[ViolationChange]:
         now = Instant(obs.monotonic_s, obs.wall_time)
-        self.last_flags = evaluate(obs, self.config, self.neutral, self._state)
+        self.last_flags = evaluate(obs, self.config, self.neutral, self._state, self.objects)
         changes: list[ViolationChange] = []
         for kind, flag in self.last_flags.items():
             changes += self._step(kind, flag, now, self._onset(kind, now))

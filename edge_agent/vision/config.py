@@ -17,6 +17,7 @@ from edge_agent.vision.facemesh import FaceMeshConfig
 from edge_agent.vision.gaze import IrisRatioConfig
 from edge_agent.vision.headpose import SolvePnPConfig
 from edge_agent.vision.identity import FaceRecognitionConfig
+from edge_agent.vision.objects_config import ObjectsConfig
 from edge_agent.vision.quality import GreyStatsConfig
 from edge_agent.vision.stages import DisabledConfig, StageConfig
 
@@ -66,6 +67,11 @@ class VisionConfig(StageConfig):
     )
     quality: QualitySlot = Field(
         default_factory=GreyStatsConfig, description="Brightness and contrast of the frame."
+    )
+    objects: ObjectsConfig = Field(
+        default_factory=ObjectsConfig,
+        description="Phones, books and second screens (YOLOX ONNX). Without model_path the "
+        "stage is off and the heartbeat says so.",
     )
     identity_interval_s: float = Field(
         5.0, gt=0.0, description="Seconds between identity checks while the face stays."

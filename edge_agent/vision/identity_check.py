@@ -8,16 +8,12 @@ the checked frame's index and time, so the rules can tell when the face was seen
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from dataclasses import dataclass
 
 from edge_agent.vision import boxes as box_ops
+from edge_agent.vision.offpath import OffPathWorker, Outcome
 from edge_agent.vision.stages import Encoding, IdentityModel
 from edge_agent.vision.types import FaceBox, Frame, IdentityResult, Image
-
-log = logging.getLogger(__name__)
 
 # Area handed to the encoder, in face boxes: dlib's alignment and 150x150 chip (0.25 padding)
 # stay inside 1.5 boxes; encodings of 1.5x, 2x and 2.5x crops were identical to those of the
@@ -35,12 +31,7 @@ class IdentityJob:
     generation: int  # the enrolment it was checked against
 
 
-@dataclass(frozen=True, eq=False)
-class IdentityOutcome:
-    job: IdentityJob
-    result: IdentityResult | None  # None when the check raised
-    error: Exception | None
-    elapsed_ms: float  # wall time of the check in the worker
+IdentityOutcome = Outcome[IdentityJob, IdentityResult]
 
 
 def job_for(frame: Frame, box: FaceBox, enrolled: Encoding, generation: int) -> IdentityJob:
@@ -87,86 +78,17 @@ class IdentitySchedule:
         self._recheck = False
 
 
-class IdentityWorker:
-    """One daemon thread running one :class:`IdentityJob` at a time with ``model``.
-
+class IdentityWorker(OffPathWorker[IdentityJob, IdentityResult]):
+    """One daemon thread running one :class:`IdentityJob` at a time with ``model``:
     ``submit(job)`` returns False while a check is in flight; ``take()`` returns a finished
-    outcome once. The thread starts with the first job; ``stop()`` then ``join()`` end it
-    (a check in progress finishes first, or fails when its model is closed)."""
+    :data:`IdentityOutcome` once (a check that raised has ``error`` set)."""
 
     def __init__(self, model: IdentityModel) -> None:
+        super().__init__(self._check, "vision-identity")
         self.model = model
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._job: IdentityJob | None = None
-        self._outcome: IdentityOutcome | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def busy(self) -> bool:
-        with self._cond:
-            return self._job is not None or self._outcome is not None
-
-    def start(self) -> None:
-        if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._run, name="vision-identity", daemon=True)
-            self._thread.start()
-
-    def submit(self, job: IdentityJob) -> bool:
-        with self._cond:
-            if self._stop.is_set() or self._job is not None or self._outcome is not None:
-                return False
-            self._job = job
-            self.start()
-            self._cond.notify_all()
-            return True
-
-    def take(self) -> IdentityOutcome | None:
-        with self._cond:
-            outcome, self._outcome = self._outcome, None
-            return outcome
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until no check is running (its outcome may be waiting to be taken)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._job is None, timeout_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def join(self, timeout_s: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            if self._thread.is_alive():
-                log.warning("identity check still running after %s s", timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._job is not None or self._stop.is_set())
-                if self._stop.is_set():
-                    return
-                job = self._job
-            assert job is not None
-            outcome = self._check(job)
-            with self._cond:
-                self._job, self._outcome = None, outcome
-                self._cond.notify_all()
-
-    def _check(self, job: IdentityJob) -> IdentityOutcome:
-        started = time.perf_counter()
-        result, error = None, None
-        try:
-            distance = self.model.distance(job.enrolled, self.model.encode(job.image, job.box))
-            result = IdentityResult(
-                distance, distance <= self.model.tolerance, job.frame_index, job.monotonic_s
-            )
-        except Exception as exc:  # a plugin boundary: reported as a fault by the pipeline
-            error = exc
-        return IdentityOutcome(job, result, error, (time.perf_counter() - started) * 1000.0)
+    def _check(self, job: IdentityJob) -> IdentityResult:
+        distance = self.model.distance(job.enrolled, self.model.encode(job.image, job.box))
+        return IdentityResult(
+            distance, distance <= self.model.tolerance, job.frame_index, job.monotonic_s
+        )

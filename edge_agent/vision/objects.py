@@ -27,6 +27,7 @@ from edge_agent.vision.objects_config import BOOK, LAPTOP, PHONE, TV, ObjectsCon
 from edge_agent.vision.objects_crop import Region, closer_region, merge
 from edge_agent.vision.objects_decode import Detection
 from edge_agent.vision.objects_model import COCO_80, ModelLoadError, YoloxOnnx, read_labels
+from edge_agent.vision.offpath import OffPathWorker
 from edge_agent.vision.types import FaceBox, Frame, Image
 from protocol import ViolationType as V
 
@@ -66,6 +67,14 @@ class ObjectRun:
     detections: tuple[Detection, ...]
     call_ms: tuple[float, ...]
     region: Region | None = None  # the look-closer crop, when one was run
+
+
+@dataclass(frozen=True, eq=False)
+class _Job:
+    image: Image  # a copy: the frame may be reused or dropped
+    face: FaceBox | None
+    frame_index: int
+    monotonic_s: float
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ class ObjectStage:
         self._reported: StageStatus | None = None
         self._last: ObjectObservation | None = None
         self._logged_at: float | None = None
+        self._worker: OffPathWorker[_Job, ObjectRun] | None = None
 
     def _load(self) -> tuple[ObjectModel | None, StageStatus]:
         try:
@@ -230,9 +240,57 @@ class ObjectStage:
             log.error("object detector failed (%d so far)", errors, exc_info=exc)
             self._logged_at = now_s
 
+    def process_offpath(self, frame: Frame, face: FaceBox | None = None) -> ObjectObservation:
+        """Like :meth:`process`, but the detector runs on a worker thread, so the frame that
+        hands it a copy of the image pays about 0.1 ms, not a model run: the result of a run
+        comes with the first frame processed after it finished (``fresh``, its ``call_ms``
+        the run's) and is carried until the next one, at most ``carry_max_s``. A run is
+        handed over when the cadence says so and the previous one has finished."""
+        empty = ObjectObservation(frame.index, frame.monotonic_s)
+        if self._model is None:
+            return empty
+        worker = self._worker
+        if worker is None:
+            worker = self._worker = OffPathWorker(self._run_job, "vision-objects")
+        fresh = False
+        outcome = worker.take()
+        if outcome is not None:
+            job = outcome.job
+            if outcome.error is not None or outcome.result is None:
+                self._failed(outcome.error or RuntimeError("no result"), frame.monotonic_s)
+                self._last = None
+            else:
+                self._status = StageStatus("running", errors=self._status.errors)
+                run = outcome.result
+                self._last = ObjectObservation(
+                    job.frame_index, job.monotonic_s, run.detections, True, run.call_ms
+                )
+                fresh = True
+        if not worker.busy and self._cadence.tick(frame.monotonic_s):
+            worker.submit(_Job(frame.image.copy(), face, frame.index, frame.monotonic_s))
+        last = self._last
+        if (
+            last is None
+            or not 0.0 <= frame.monotonic_s - last.monotonic_s <= self.config.carry_max_s
+        ):
+            return empty
+        return last if fresh else replace(last, fresh=False, call_ms=())
+
+    def _run_job(self, job: _Job) -> ObjectRun:
+        return self.look(job.image, job.face)
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Block until no off-path run is in progress (tests and tools)."""
+        return self._worker is None or self._worker.wait_idle(timeout_s)
+
     def close(self) -> None:
-        """Drop the model (onnxruntime frees the session with it); the stage is then
-        disabled."""
+        """Stop the worker, drop the model (onnxruntime frees the session with it); the stage
+        is then disabled."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker.join(5.0)
+            self._worker = None
         self._model = None
         self._last = None
-        self._status = StageStatus("disabled", "closed", self._status.errors)
+        if self._status.state != "disabled":  # keep why it never ran, if it did not
+            self._status = StageStatus("disabled", "closed", self._status.errors)

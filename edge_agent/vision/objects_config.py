@@ -139,6 +139,14 @@ class ObjectsConfig(StageConfig):
         default_factory=LookCloserConfig, description="Second run on a crop near the face."
     )
 
+    carry_max_s: float = Field(
+        2.0,
+        gt=0.0,
+        description="Off the frame path (the live agent), a run's detections are carried "
+        "until the next run finishes, but never longer than this: a detector that falls "
+        "behind (a starved CPU) sees nothing rather than the past.",
+    )
+
     @model_validator(mode="after")
     def _floor_below_thresholds(self) -> ObjectsConfig:
         lowest = min(self.thresholds.for_label(label) for label in (PHONE, BOOK, LAPTOP, TV))

@@ -38,6 +38,8 @@ from edge_agent.vision.cadence import Cadence
 from edge_agent.vision.config import VisionConfig
 from edge_agent.vision.identity import check_encoding
 from edge_agent.vision.identity_check import IdentitySchedule, IdentityWorker, job_for
+from edge_agent.vision.mouth import lip_opening
+from edge_agent.vision.objects import ObjectObservation, ObjectStage, StageStatus
 from edge_agent.vision.stages import (
     Encoding,
     FaceDetector,
@@ -101,11 +103,18 @@ class VisionPipeline:
     ``enrol(photo) -> encoding``; ``take_faults()``; ``wait_identity()``; ``close()``.
 
     ``stages`` replaces built stages by kind (``"detector"``, ``"landmarks"``,
-    ``"head_pose"``, ``"gaze"``, ``"identity"``, ``"quality"``), e.g. with fakes in tests.
+    ``"head_pose"``, ``"gaze"``, ``"identity"``, ``"quality"``, ``"objects"`` (an
+    ObjectStage)), e.g. with fakes in tests. ``objects_offpath`` runs the object detector
+    on a worker thread (the live agent); off, it runs on the frame that is due (replays and
+    evaluations, which must give the same result on every run).
     """
 
     def __init__(
-        self, config: VisionConfig | None = None, *, stages: Mapping[str, Any] | None = None
+        self,
+        config: VisionConfig | None = None,
+        *,
+        stages: Mapping[str, Any] | None = None,
+        objects_offpath: bool = False,
     ) -> None:
         self.config = config = config or VisionConfig()
         self._faults: list[StageFault] = []
@@ -123,6 +132,9 @@ class VisionPipeline:
         self.head_pose: HeadPoseModel | None = loaded["head_pose"]
         self.gaze: GazeModel | None = loaded["gaze"]
         self.identity: IdentityModel | None = loaded["identity"]
+        self.objects: ObjectStage = overrides.get("objects") or ObjectStage(config.objects)
+        self._objects_offpath = objects_offpath
+        self._lip: float | None = None
         self._enrolled: Encoding | None = None
         self._generation = 0  # enrolments so far: results of an older one are dropped
         self._schedule = IdentitySchedule(config.identity_interval_s, config.track_lost_after_s)
@@ -244,6 +256,7 @@ class VisionPipeline:
         count, main_box, identity_box = self._faces(found, candidate, (fresh_boxes, fresh_marks))
         self._schedule.track(now, count > 0)
         self._hand_off_identity(frame, identity_box)
+        objects = self._objects(frame, main_box, stage_ms)
         return Observation(
             frame_index=frame.index,
             monotonic_s=now,
@@ -255,7 +268,56 @@ class VisionPipeline:
             identity=identity,
             main_face=main_box,
             stage_ms=stage_ms,
+            objects=objects,
+            # Only fresh values: carried ones would make still lips of moving ones.
+            lip_opening=self._lip if fresh_marks else None,
         )
+
+    def _objects(
+        self, frame: Frame, face: FaceBox | None, stage_ms: dict[str, float]
+    ) -> ObjectObservation | None:
+        stage = self.objects
+        if not stage.enabled:
+            self._object_status()
+            return None
+        if self._objects_offpath:
+            seen = stage.process_offpath(frame, face)
+        else:
+            seen = stage.process(frame, face)
+        if seen.elapsed_ms is not None:
+            stage_ms["objects"] = seen.elapsed_ms
+        self._object_status()
+        return seen
+
+    def _object_status(self) -> None:
+        """A new status of the object stage becomes a fault when it is one: a run that
+        raised, or a model file that is configured but cannot be used. Without a configured
+        model the stage is simply off (the heartbeat says so, see `disabled_stages`)."""
+        status = self.objects.status_changed()
+        if status is None or status.state == "running":
+            return
+        if status.state == "disabled" and self.objects.config.model_path is None:
+            return
+        if status.state == "failed":
+            self.failures["objects"] = status.errors
+        self._faults.append(
+            StageFault("objects", self.objects.config.type, status.reason, status.state == "failed")
+        )
+
+    def object_status(self) -> StageStatus:
+        return self.objects.status
+
+    def disabled_stages(self) -> dict[str, str]:
+        """Stage name -> why it is off, for the heartbeat: stages that failed to load or are
+        turned off in config, and the object stage when it is not running."""
+        off = {fault.stage: fault.error for fault in self._faults if not fault.loaded}
+        for kind in STAGE_KINDS:
+            if getattr(self, kind) is None and kind not in off:
+                off[kind] = "turned off in config"
+        status = self.objects.status
+        if status.state != "running":
+            off["objects"] = status.reason or status.state
+        return off
 
     def _due(self, now: float) -> tuple[bool, bool]:
         """Whether the detector and the landmarks run on this frame. When both are due only
@@ -299,6 +361,7 @@ class VisionPipeline:
         no face is found)."""
         main = self._main = self._main_landmarks(image, only, stage_ms)
         self._head_pose = self._gaze = None
+        self._lip = lip_opening(main) if main is not None else None
         height, width = image.shape[:2]
         if main is not None and self.head_pose is not None:
             pose_model = self.head_pose
@@ -370,6 +433,7 @@ class VisionPipeline:
         if worker is not None:
             worker.stop()
             worker.join(JOIN_TIMEOUT_S)
+        self.objects.close()
         for stage in (self.detector, self.landmarks, self.identity, self.quality):
             close = getattr(stage, "close", None)
             if callable(close):

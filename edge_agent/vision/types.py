@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # objects.py imports this module
+    from edge_agent.vision.objects import ObjectObservation
 
 Image = npt.NDArray[np.uint8]  # H x W x 3, BGR (OpenCV order)
 
@@ -98,3 +102,7 @@ class Observation:
     identity: IdentityResult | None = None
     main_face: FaceBox | None = None
     stage_ms: dict[str, float] = field(default_factory=dict)
+    # Objects in view (the last detector run, carried); None when the stage is off.
+    objects: ObjectObservation | None = None
+    # Inner-lip gap over mouth width of the main face, on frames where landmarks ran.
+    lip_opening: float | None = None

@@ -151,6 +151,10 @@ def test_register_kiosk_bundle_loads_as_the_agents_config(centre: Path) -> None:
         "/etc/proctor/ca.pem",
     )
     assert password not in (root / "etc/kiosk.toml").read_text()
+    # A kiosk listens and looks for objects; the admin supplies the model file.
+    assert config.audio.enabled
+    assert config.audio.type == "sounddevice"
+    assert str(config.vision.objects.model_path) == "/etc/proctor/models/yolox_nano.onnx"
     assert mode(root / "etc/signing.key") == 0o600
     assert mode(root / "etc/broker.env") == 0o600
     assert mode(tarball_path(centre, "kiosk-b-12")) == 0o600

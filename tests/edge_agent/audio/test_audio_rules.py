@@ -22,8 +22,8 @@ from edge_agent.audio import (
     block_probabilities,
     load_wav,
 )
-from edge_agent.rules.audio_rules import AudioRuleEngine, AudioRulesConfig
-from edge_agent.rules.config import Timing
+from edge_agent.rules.audio_rules import AudioRuleEngine
+from edge_agent.rules.config import RulesConfig, Timing
 from edge_agent.rules.engine import ViolationChange
 from edge_agent.rules.tracker import Instant
 from protocol import EventState, Severity
@@ -87,7 +87,7 @@ def test_a_short_burst_of_speech_raises_nothing() -> None:
 
 def test_talking_verdicts_become_their_violations() -> None:
     engine = AudioRuleEngine(
-        AudioRulesConfig(
+        RulesConfig(
             candidate_talking=Timing(min_duration_s=1.0, end_after_s=0.5),
             background_speech=Timing(min_duration_s=1.0, end_after_s=0.5),
         )
@@ -119,7 +119,7 @@ def test_microphone_lost_starts_and_ends_at_once() -> None:
 
 
 def test_finish_ends_what_is_active_and_disabled_rules_stay_silent() -> None:
-    engine = AudioRuleEngine(AudioRulesConfig(speech=Timing(enabled=False)))
+    engine = AudioRuleEngine(RulesConfig(speech=Timing(enabled=False)))
     assert engine.speech(True, at(0.0)) == engine.speech(True, at(5.0)) == []
     engine.microphone_lost(at(1.0))
     ended = engine.finish(at(6.0))
@@ -127,7 +127,7 @@ def test_finish_ends_what_is_active_and_disabled_rules_stay_silent() -> None:
 
 
 def test_long_speech_sends_updates_with_the_same_id() -> None:
-    engine = AudioRuleEngine(AudioRulesConfig(update_interval_s=5.0))
+    engine = AudioRuleEngine(RulesConfig(update_interval_s=5.0))
     changes: list[ViolationChange] = []
     for i in range(130):  # 13 s of speech, checked every 0.1 s
         changes += engine.speech(True, at(i * 0.1))
