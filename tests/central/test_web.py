@@ -191,3 +191,28 @@ def test_healthz_reports_a_dead_database() -> None:
     assert response.status_code == 503
     assert response.json is not None
     assert response.json["error"] == "database_unavailable"
+
+
+def test_console_shows_each_kiosks_health_and_the_stages_that_are_off(
+    migrated_sqlite_url: str,
+) -> None:
+    engine = create_db_engine(migrated_sqlite_url)
+    beat = f.heartbeat(device="kiosk-9").model_copy(
+        update={
+            "audio_level_dbfs": -42.4,
+            "disabled_stages": {"objects": "no model path configured (vision.objects.model_path)"},
+        }
+    )
+    with make_sessionmaker(engine).begin() as session:
+        create_user(session, "ivy", PASSWORD, "invigilator")
+        store_batch(session, [beat])
+    engine.dispose()
+    client = create_app(
+        {"DATABASE_URL": migrated_sqlite_url, "SECRET_KEY": "test", "TESTING": True}
+    ).test_client()
+    assert _login(client) == 302
+    page = client.get("/").get_data(as_text=True)
+    row = page[page.index("kiosk-9") :]
+    assert "25 fps" in row
+    assert "mic -42 dBFS" in row
+    assert "objects off: no model path configured" in row
