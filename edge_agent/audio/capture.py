@@ -33,6 +33,7 @@ from edge_agent.audio.source import (
     Pcm,
     check_block,
 )
+from edge_agent.reopen import Attempt, keep_reopening
 
 log = logging.getLogger(__name__)
 
@@ -217,22 +218,21 @@ class AudioCapture:
             self._queue.close()
 
     def _loop(self) -> None:
-        delay = self.settings.reopen_min_s
-        first = True
-        while not self._stop.is_set():
-            if not first:
-                self._count("reopens")
-                if self._stop.wait(delay):
-                    return
-                delay = min(delay * 2, self.settings.reopen_max_s)
-            first = False
-            blocks_before = self._counts["blocks"]
-            outcome = self._open_and_read()
-            self._close_source()
-            if outcome is not _Outcome.FAILED or not self.source.live:
-                return
-            if self._counts["blocks"] > blocks_before:
-                delay = self.settings.reopen_min_s  # it worked for a while: start over
+        settings = self.settings
+        keep_reopening(
+            self._stop,
+            settings.reopen_min_s,
+            settings.reopen_max_s,
+            self._attempt,
+            lambda: self._count("reopens"),
+        )
+
+    def _attempt(self) -> Attempt:
+        blocks_before = self._counts["blocks"]
+        outcome = self._open_and_read()
+        self._close_source()
+        retry = outcome is _Outcome.FAILED and self.source.live
+        return Attempt(retry, self._counts["blocks"] > blocks_before)
 
     def _open_and_read(self) -> _Outcome:
         try:

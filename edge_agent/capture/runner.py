@@ -22,6 +22,7 @@ from enum import Enum, StrEnum
 
 from edge_agent.capture.frames import FrameQueue, FrameStamper, utc_now
 from edge_agent.capture.source import EndOfStream, FrameSource, SourceError, check_image
+from edge_agent.reopen import Attempt, keep_reopening
 from edge_agent.vision.types import Frame, Image
 
 log = logging.getLogger(__name__)
@@ -177,24 +178,21 @@ class Capture:
             self._queue.close()
 
     def _loop(self) -> None:
-        delay = self.settings.reopen_min_s
-        first = True
-        while not self._stop.is_set():
-            if not first:
-                self._count("reopens")
-                if self._stop.wait(delay):
-                    return
-                delay = min(delay * 2, self.settings.reopen_max_s)
-            first = False
-            frames_before = self._counts["frames"]
-            outcome = self._open_and_read()
-            self._close_source()
-            if outcome is _Outcome.STOPPED:
-                return
-            if outcome is _Outcome.ENDED or not self.source.live:
-                return
-            if self._counts["frames"] > frames_before:
-                delay = self.settings.reopen_min_s  # it worked for a while: start over
+        settings = self.settings
+        keep_reopening(
+            self._stop,
+            settings.reopen_min_s,
+            settings.reopen_max_s,
+            self._attempt,
+            lambda: self._count("reopens"),
+        )
+
+    def _attempt(self) -> Attempt:
+        frames_before = self._counts["frames"]
+        outcome = self._open_and_read()
+        self._close_source()
+        retry = outcome is _Outcome.FAILED and self.source.live
+        return Attempt(retry, self._counts["frames"] > frames_before)
 
     def _open_and_read(self) -> _Outcome:
         try:

@@ -9,15 +9,14 @@ talking verdict), so replaying a recording gives the same violations as living t
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from edge_agent.audio.lips import Talking
 from edge_agent.audio.vad import SpeechChange
-from edge_agent.rules.config import RulesConfig, Timing
-from edge_agent.rules.engine import DetailValue, ViolationChange
-from edge_agent.rules.tracker import ConditionTracker, Instant, Transition
-from protocol import EventState, Severity, uuid7
+from edge_agent.rules.config import RulesConfig
+from edge_agent.rules.lifecycle import Lifecycles, ViolationChange
+from edge_agent.rules.tracker import Instant
+from protocol import Severity
 from protocol import ViolationType as V
 
 AUDIO_SEVERITY = {
@@ -31,13 +30,7 @@ AUDIO_SEVERITY = {
 class AudioRuleEngine:
     def __init__(self, config: RulesConfig | None = None) -> None:
         self.config = config or RulesConfig()
-        self._trackers: dict[V, ConditionTracker] = {}
-        for kind in AUDIO_SEVERITY:
-            timing: Timing = getattr(self.config, kind.value)
-            if timing.enabled:
-                self._trackers[kind] = ConditionTracker(timing)
-        self._ids: dict[V, uuid.UUID] = {}
-        self._last_sent: dict[V, float] = {}
+        self._rules = Lifecycles(AUDIO_SEVERITY, self.config)
 
     def speech(self, speaking: bool, now: Instant) -> list[ViolationChange]:
         """The monitor's `speaking` at `now`: call it regularly (every frame or VAD block),
@@ -71,55 +64,10 @@ class AudioRuleEngine:
 
     def finish(self, now: Instant) -> list[ViolationChange]:
         """End every active violation (end of exam or of the stream)."""
-        changes = []
-        for kind, tracker in self._trackers.items():
-            transition = tracker.force_end(now)
-            if transition is not None:
-                changes.append(self._change(kind, transition, now))
-        return changes
+        return self._rules.finish(now)
 
     def _step(self, kind: V, flag: bool, now: Instant) -> list[ViolationChange]:
-        tracker = self._trackers.get(kind)
-        if tracker is None:
-            return []
-        transition = tracker.update(flag, now)
-        if transition is not None:
-            return [self._change(kind, transition, now)]
-        since = now.monotonic_s - self._last_sent.get(kind, now.monotonic_s)
-        if tracker.active and tracker.began is not None and since >= self.config.update_interval_s:
-            self._last_sent[kind] = now.monotonic_s
-            duration = now.monotonic_s - tracker.began.monotonic_s
-            return [self._build(kind, EventState.UPDATED, tracker.began, None, duration)]
-        return []
-
-    def _change(self, kind: V, transition: Transition, now: Instant) -> ViolationChange:
-        if transition.kind == "started":
-            self._ids[kind] = uuid7()
-            self._last_sent[kind] = now.monotonic_s
-            duration = now.monotonic_s - transition.began.monotonic_s
-            return self._build(kind, EventState.STARTED, transition.began, None, duration)
-        change = self._build(
-            kind, EventState.ENDED, transition.began, transition.cleared, transition.duration_s
-        )
-        self._ids.pop(kind, None)
-        self._last_sent.pop(kind, None)
-        return change
-
-    def _build(
-        self, kind: V, state: EventState, began: Instant, ended: Instant | None, duration: float
-    ) -> ViolationChange:
-        details: dict[str, DetailValue] = {}
-        return ViolationChange(
-            violation_id=self._ids[kind],
-            type=kind,
-            state=state,
-            started=began,
-            ended=ended,
-            duration_s=max(0.0, duration),
-            severity=AUDIO_SEVERITY[kind],
-            confidence=round(self._trackers[kind].confidence, 3),
-            details=details,
-        )
+        return self._rules.step(kind, flag, now)
 
 
 def _shift(now: Instant, monotonic_s: float) -> Instant:

@@ -6,18 +6,19 @@ at capture), so replaying a file gives the same violations as living through it.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from edge_agent.rules.calibration import Neutral
 from edge_agent.rules.conditions import ConditionState, GazeSmoother, evaluate
-from edge_agent.rules.config import RulesConfig, Timing
-from edge_agent.rules.tracker import ConditionTracker, Instant, Phase, Transition
+from edge_agent.rules.config import RulesConfig
+from edge_agent.rules.lifecycle import DetailValue, Lifecycles, ViolationChange
+from edge_agent.rules.tracker import Instant
 from edge_agent.vision.objects_config import ObjectsConfig
 from edge_agent.vision.types import Observation
-from protocol import EventState, Severity, uuid7
+from protocol import Severity
 from protocol import ViolationType as V
+
+__all__ = ["SEVERITY", "DetailValue", "RuleEngine", "ViolationChange"]
 
 SEVERITY = {
     V.FACE_ABSENT: Severity.MEDIUM,
@@ -31,20 +32,6 @@ SEVERITY = {
     V.BOOK_IN_VIEW: Severity.MEDIUM,
     V.SECOND_SCREEN: Severity.HIGH,
 }
-DetailValue = str | int | float | bool | None
-
-
-@dataclass(frozen=True)
-class ViolationChange:
-    violation_id: uuid.UUID
-    type: V
-    state: EventState
-    started: Instant
-    ended: Instant | None
-    duration_s: float
-    severity: Severity
-    confidence: float
-    details: dict[str, DetailValue] = field(default_factory=dict)
 
 
 class RuleEngine:
@@ -61,13 +48,9 @@ class RuleEngine:
         self.objects = objects or ObjectsConfig()
         self.neutral = neutral or Neutral()
         self._state = ConditionState(GazeSmoother(self.config.eyes_away.smoothing_s))
-        self._trackers: dict[V, ConditionTracker] = {}
-        for kind in SEVERITY:
-            timing: Timing = getattr(self.config, kind.value)
-            if timing.enabled:
-                self._trackers[kind] = ConditionTracker(timing)
-        self._ids: dict[V, uuid.UUID] = {}
-        self._last_sent: dict[V, float] = {}
+        self._rules = Lifecycles(
+            SEVERITY, self.config, details=self._details, forget=self._forget_details
+        )
         self.last_flags: dict[V, bool] = {}
 
     def set_neutral(self, neutral: Neutral) -> None:
@@ -96,89 +79,19 @@ class RuleEngine:
 
     def finish(self, now: Instant) -> list[ViolationChange]:
         """End every active violation (end of exam or of the stream)."""
-        changes = []
-        for kind, tracker in self._trackers.items():
-            transition = tracker.force_end(now)
-            if transition is not None:
-                changes.append(self._change(kind, transition, now))
-        return changes
+        return self._rules.finish(now)
 
     def _step(
         self, kind: V, flag: bool, now: Instant, onset: Instant | None = None
     ) -> list[ViolationChange]:
-        tracker = self._trackers.get(kind)
-        if tracker is None:
-            return []
-        transition = tracker.update(flag, now, onset)
-        if tracker.phase is Phase.IDLE and transition is None:
-            self._state.details.pop(kind, None)  # peaks cover one violation only
-        if transition is not None:
-            return [self._change(kind, transition, now)]
-        due = now.monotonic_s - self._last_sent.get(kind, now.monotonic_s)
-        if tracker.active and due >= self.config.update_interval_s:
-            return [self._updated(kind, tracker, now)]
-        return []
+        return self._rules.step(kind, flag, now, onset)
 
-    def _change(self, kind: V, transition: Transition, now: Instant) -> ViolationChange:
-        tracker = self._trackers[kind]
-        if transition.kind == "started":
-            self._ids[kind] = uuid7()
-            self._last_sent[kind] = now.monotonic_s
-            return self._build(
-                kind,
-                EventState.STARTED,
-                began=transition.began,
-                ended=None,
-                duration_s=now.monotonic_s - transition.began.monotonic_s,
-                tracker=tracker,
-            )
-        change = self._build(
-            kind,
-            EventState.ENDED,
-            began=transition.began,
-            ended=transition.cleared,
-            duration_s=transition.duration_s,
-            tracker=tracker,
-        )
-        self._ids.pop(kind, None)
-        self._last_sent.pop(kind, None)
-        self._state.details.pop(kind, None)
-        return change
-
-    def _updated(self, kind: V, tracker: ConditionTracker, now: Instant) -> ViolationChange:
-        assert tracker.began is not None
-        self._last_sent[kind] = now.monotonic_s
-        return self._build(
-            kind,
-            EventState.UPDATED,
-            began=tracker.began,
-            ended=None,
-            duration_s=now.monotonic_s - tracker.began.monotonic_s,
-            tracker=tracker,
-        )
-
-    def _build(
-        self,
-        kind: V,
-        state: EventState,
-        *,
-        began: Instant,
-        ended: Instant | None,
-        duration_s: float,
-        tracker: ConditionTracker,
-    ) -> ViolationChange:
+    def _details(self, kind: V) -> dict[str, DetailValue]:
         details: dict[str, DetailValue] = {
             k: round(v, 3) for k, v in self._state.details.get(kind, {}).items()
         }
         details["calibrated"] = self.neutral.calibrated
-        return ViolationChange(
-            violation_id=self._ids[kind],
-            type=kind,
-            state=state,
-            started=began,
-            ended=ended,
-            duration_s=max(0.0, duration_s),
-            severity=SEVERITY[kind],
-            confidence=round(tracker.confidence, 3),
-            details=details,
-        )
+        return details
+
+    def _forget_details(self, kind: V) -> None:
+        self._state.details.pop(kind, None)

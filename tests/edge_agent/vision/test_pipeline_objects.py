@@ -13,6 +13,7 @@ from edge_agent.vision.objects_config import ObjectsConfig
 from edge_agent.vision.objects_decode import Detection
 from edge_agent.vision.pipeline import VisionPipeline
 from edge_agent.vision.types import Frame, Image
+from tests.edge_agent.helpers import wait_until
 from tests.edge_agent.vision.fakes import FakeDetector, FakeIdentity, scene
 
 PHONE = Detection(67, "cell phone", 0.7, 10, 20, 40, 80)
@@ -70,6 +71,7 @@ def test_off_the_frame_path_a_slow_detector_never_holds_a_frame() -> None:
     with pipeline(model, offpath=True, every=1) as vision:
         first = [vision.process(f) for f in frames(20)]
         # The detector is stuck on frame 0: frames went on, nothing seen yet, one call.
+        assert wait_until(lambda: model.calls == 1)
         assert model.calls == 1
         assert all(o.objects is not None and o.objects.detections == () for o in first)
         gate.set()
