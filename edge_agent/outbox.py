@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from edge_agent.durable_sqlite import open_durable
-from protocol import AckedMessage, OutboxMessage, encode, topic_for, uuid7
+from protocol import AckedMessage, OutboxMessage, decode, encode, topic_for, uuid7
 
 log = logging.getLogger(__name__)
 
@@ -146,27 +146,53 @@ class Outbox:
         of this device; it runs inside the transaction, so the seq is used exactly once or not
         at all (a failing factory or a full disk leaves no gap).
         """
+        message, _ = self._enqueue(factory, None)
+        return message
+
+    def enqueue_once(
+        self, message_id: uuid.UUID, factory: MessageFactory
+    ) -> tuple[AckedMessage, bool]:
+        """Like `enqueue`, but with an id made by the producer (e.g. the kiosk screen), so a
+        retried request cannot store the message twice. Returns (message, duplicate): when a
+        row with `message_id` is still waiting, that stored message and True, and `factory`
+        is not called. (A row already acknowledged and deleted is not remembered here.)"""
+        return self._enqueue(factory, message_id)
+
+    def _enqueue(
+        self, factory: MessageFactory, message_id: uuid.UUID | None
+    ) -> tuple[AckedMessage, bool]:
         with self._lock:
             conn = self._connection()
             try:
-                message = self._insert(conn, factory)
+                message, duplicate = self._insert(conn, factory, message_id)
             except sqlite3.Error as exc:
                 self._rollback(conn)
                 raise _storage_error(self.path, exc, "storing a message") from exc
             except BaseException:
                 self._rollback(conn)
                 raise
-            listeners = list(self._listeners)
+            listeners = [] if duplicate else list(self._listeners)
         for callback in listeners:
             callback()
-        return message
+        return message, duplicate
 
-    def _insert(self, conn: sqlite3.Connection, factory: MessageFactory) -> AckedMessage:
+    def _insert(
+        self, conn: sqlite3.Connection, factory: MessageFactory, message_id: uuid.UUID | None
+    ) -> tuple[AckedMessage, bool]:
         conn.execute("BEGIN IMMEDIATE")
+        if message_id is not None:
+            stored = conn.execute(
+                "SELECT topic, payload FROM outbox WHERE id = ?", (str(message_id),)
+            ).fetchone()
+            if stored is not None:
+                conn.execute("COMMIT")
+                return self._decode_stored(stored[0], bytes(stored[1])), True
         seq = self._meta_int(conn, _NEXT_SEQ, 0)
-        message = factory(uuid7(), seq)
+        message = factory(message_id or uuid7(), seq)
         if not isinstance(message, OutboxMessage) or message.seq != seq:
             raise TypeError("factory must return an OutboxMessage with the given seq")
+        if message_id is not None and message.id != message_id:
+            raise TypeError("factory must return a message with the given id")
         owner = self._meta(conn, _DEVICE)
         if owner is not None and owner != message.device_id:
             raise OutboxError(self.path, f"belongs to device {owner!r}, not {message.device_id!r}")
@@ -187,6 +213,12 @@ class Outbox:
         if owner is None:
             self._set_meta(conn, _DEVICE, message.device_id)
         conn.execute("COMMIT")
+        return message, False
+
+    def _decode_stored(self, topic: str, payload: bytes) -> AckedMessage:
+        message = decode(topic, payload).message
+        if not isinstance(message, OutboxMessage):
+            raise OutboxError(self.path, f"row on {topic} is not an outbox message")
         return message
 
     @staticmethod
