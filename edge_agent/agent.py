@@ -15,6 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
+
+import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_agent.audio.monitor import AudioMonitor
 from edge_agent.audio.ring import PcmClip
@@ -35,11 +39,18 @@ from edge_agent.publisher import Publisher, PublisherSettings
 from edge_agent.rules.calibration import CalibrationError, Neutral, calibrate
 from edge_agent.rules.engine import RuleEngine
 from edge_agent.rules.tracker import Instant
+from edge_agent.seat.agent_sensors import AgentProbes, AgentSensors
+from edge_agent.seat.local_api import LocalApi
+from edge_agent.seat.messages import Sender, apply_and_answer
+from edge_agent.seat.sensors import DeviceState
+from edge_agent.seat.server import LocalApiServer
+from edge_agent.seat.state import SeatState
+from edge_agent.signing import SigningError, load_private_key
 from edge_agent.violations import EvidencePolicy, ViolationSink
 from edge_agent.vision.pipeline import VisionPipeline
 from edge_agent.vision.types import Frame, Observation
 from edge_agent.watch import RingFeeder, SeatWatcher
-from protocol import SessionRef
+from protocol import Command, CommandType, SessionRef
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +66,28 @@ class _Calibration:
         self.observations: list[Observation] = []
         self.result: Future[Neutral] = Future()
 
+    def face_ratio(self) -> float:
+        """Share of the gathered frames with exactly one face."""
+        seen = self.observations
+        return sum(o.face_count == 1 for o in seen) / len(seen) if seen else 0.0
+
     def add(self, observation: Observation) -> bool:
         """Keep the observation; True once `duration_s` of frames are in."""
         self.observations.append(observation)
         first = self.observations[0].monotonic_s
         return observation.monotonic_s - first >= self.duration_s
+
+
+def _signing_key(path: Path | None) -> tuple[Ed25519PrivateKey | None, str | None]:
+    """The device key, or why there is none. An unreadable key does not stop the kiosk:
+    its messages go unsigned (central shows them so) and a device_fault says why."""
+    if path is None:
+        return None, None
+    try:
+        return load_private_key(path), None
+    except SigningError as exc:
+        log.error("messages go unsigned: %s", exc)
+        return None, str(exc)
 
 
 class Agent:
@@ -82,9 +110,16 @@ class Agent:
         self.clock = clock or SystemClock(synced_override=config.clock.synced)
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(config.outbox_path(), max_bytes=config.outbox.max_bytes)
+        signer, self._signing_error = _signing_key(config.identity.signing_key)
+        self.outbox = Outbox(config.outbox_path(), max_bytes=config.outbox.max_bytes, signer=signer)
         identity = config.identity
         self.origin = Origin(identity.centre_id, identity.device_id, identity.simulated)
+        # What central sent by command and the kiosk screen reported (docs/kiosk-local-api.md).
+        self.seat = SeatState(data / "seat.sqlite3")
+        self.sender = Sender(self.origin, self.clock, identity.seat_id)
+        self._enrolment_changed = threading.Event()
+        self._camera_ok = True
+        self._calibration_ratio: float | None = None
         self._events: queue.SimpleQueue[CaptureEvent | StoreEvent] = queue.SimpleQueue()
         self.store = EvidenceStore(data, config.evidence.budget(), on_event=self._events.put)
         self.ring = config.evidence.make_ring()
@@ -125,9 +160,10 @@ class Agent:
         self.health = HealthMonitor(
             lambda: self.capture.stats().dropped,
             self.store.backlog,
-            lambda: config.subject.session_id,
+            lambda: self.subject().session_id,
             disabled_stages=self.disabled_stages,
             audio_level_dbfs=lambda: self.hearing.level_dbfs() if self.hearing else None,
+            exam=self.seat.progress,
         )
         self.publisher = (
             Publisher(
@@ -135,8 +171,28 @@ class Agent:
                 self.outbox,
                 self.clock,
                 health=self.health.snapshot,
+                on_command=self._on_command,
             )
             if publish
+            else None
+        )
+        self.sensors = AgentSensors(
+            AgentProbes(
+                latest_frame=lambda: self._last_frame,
+                calibrate=self.calibrate,
+                calibration_face_ratio=lambda: self._calibration_ratio,
+                camera=self._camera_state,
+                microphone=self._microphone_state,
+                face_found_ratio=self.health.face_found_ratio,
+                online=lambda: self.publisher is not None and self.publisher.stats().connected,
+            )
+        )
+        self.local_api = (
+            LocalApiServer(
+                LocalApi(self.seat, self.outbox, self.sender, self.sensors),
+                port=config.local_api.port,
+            )
+            if config.local_api.enabled
             else None
         )
         self._stop = threading.Event()
@@ -145,6 +201,9 @@ class Agent:
         self._calibration: _Calibration | None = None
 
     def subject(self) -> SessionRef:
+        """The enrolled candidate (from central's enrol command); before any, the config's."""
+        if self.seat.enrolment() is not None:
+            return self.seat.subject(self.config.identity.seat_id)
         s = self.config.subject
         return SessionRef(
             seat_id=self.config.identity.seat_id,
@@ -162,6 +221,31 @@ class Agent:
             off["audio"] = "turned off in config"
         return off
 
+    def _on_command(self, command: Command) -> None:
+        """On the publisher's thread: apply it to the seat state and answer with a receipt.
+        A new enrolment reaches the vision pipeline on the frame loop's next turn."""
+        outcome = apply_and_answer(self.seat, self.outbox, self.sender, command)
+        if command.type is CommandType.ENROL and outcome.status == "done":
+            self._enrolment_changed.set()
+
+    def _apply_enrolment(self) -> None:
+        if not self._enrolment_changed.is_set():
+            return
+        self._enrolment_changed.clear()
+        enrolment = self.seat.enrolment()
+        self.pipeline.set_enrolment(
+            None if enrolment is None else np.asarray(enrolment.encoding, dtype=np.float64)
+        )
+        log.info("enrolment now %s", enrolment.candidate_id if enrolment else "none")
+
+    def _camera_state(self) -> DeviceState:
+        return "ok" if self._camera_ok and self._last_frame is not None else "lost"
+
+    def _microphone_state(self) -> DeviceState:
+        if self.hearing is None:
+            return "off"
+        return "ok" if self.hearing.microphone_ok else "lost"
+
     def _sound(self, start_s: float, end_s: float) -> PcmClip | None:
         hearing = self.hearing
         return hearing.pcm_between(start_s, end_s) if hearing is not None else None
@@ -172,10 +256,15 @@ class Agent:
         self._enrol()
         if self._hearing_error is not None:
             self.sink.fault(self._now(), "microphone", self._hearing_error)
+        if self._signing_error is not None:
+            self.sink.fault(self._now(), "signing key", self._signing_error)
         for part in (self.publisher, self.uploader, self.clips, self.hearing, self.capture):
             if part is not None:
                 part.start()
         self._thread.start()
+        if self.local_api is not None:
+            self.local_api.start()
+            log.info("kiosk screen API on %s", self.local_api.url)
 
     def stop(self) -> None:
         self._stop.set()
@@ -185,6 +274,11 @@ class Agent:
         return not self._thread.is_alive()
 
     def _enrol(self) -> None:
+        """The enrolment central sent (kept across restarts), else the configured photo."""
+        if self.seat.enrolment() is not None:
+            self._enrolment_changed.set()
+            self._apply_enrolment()
+            return
         photo_path = self.config.subject.enrolment_photo
         if photo_path is None:
             return
@@ -211,6 +305,7 @@ class Agent:
         if calibration is None or not calibration.add(observation):
             return
         self._calibration = None
+        self._calibration_ratio = calibration.face_ratio()
         try:
             neutral = calibrate(calibration.observations)
         except CalibrationError as exc:
@@ -232,6 +327,7 @@ class Agent:
         try:
             while not self._stop.is_set():
                 self._watchdog()
+                self._apply_enrolment()
                 frame = self.capture.get(timeout=POLL_S)
                 self._drain_events()
                 observation = self._process(frame) if frame is not None else None
@@ -289,8 +385,10 @@ class Agent:
     def _on_capture_event(self, event: CaptureEvent) -> None:
         at = Instant(event.monotonic_s, event.wall_time)
         if event.kind is CaptureEventKind.CAMERA_LOST:
+            self._camera_ok = False
             changes = self.engine.camera_lost(at)
         elif event.kind is CaptureEventKind.CAMERA_RESTORED:
+            self._camera_ok = True
             changes = self.engine.camera_restored(Instant(self.clock.monotonic(), event.wall_time))
         elif event.kind is CaptureEventKind.SOURCE_FAILED:
             self.sink.fault(at, f"camera {event.source}", event.detail)
@@ -325,8 +423,12 @@ class Agent:
             if part is not None:
                 part.stop()
                 part.join(10)
+        if self.local_api is not None:
+            self.local_api.stop()
+        self.sensors.close()
         self._drain_events(store_only=True)  # faults from the last clips, before the outbox closes
         self.pipeline.close()
         self.store.close()
         self.outbox.close()
+        self.seat.close()
         log.info("agent stopped")

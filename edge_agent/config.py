@@ -56,6 +56,11 @@ class IdentityConfig(Section):
     simulated: bool = Field(
         False, description="Mark everything this kiosk sends as simulated (demos, rehearsals)."
     )
+    signing_key: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM) from provisioning: every outbox message is "
+        "chained to the previous one and signed. Unset: messages go unsigned.",
+    )
 
 
 class BrokerConfig(Section):

@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from edge_agent.messages import HealthSnapshot
 from edge_agent.vision.types import Observation
+from protocol import ExamProgress
 
 EMA_ALPHA = 0.05  # about the last 20 frames
 FPS_WINDOW_S = 2.0
+FACE_WINDOW_S = 10.0
 
 
 class HealthMonitor:
@@ -24,7 +26,9 @@ class HealthMonitor:
         *,
         disabled_stages: Callable[[], dict[str, str]] = dict,
         audio_level_dbfs: Callable[[], float | None] = lambda: None,
+        exam: Callable[[], ExamProgress | None] = lambda: None,
     ) -> None:
+        self._exam = exam
         self._disabled = disabled_stages
         self._audio_level = audio_level_dbfs
         self._dropped = dropped_frames
@@ -33,6 +37,7 @@ class HealthMonitor:
         self._lock = threading.Lock()
         self._stage_ms: dict[str, float] = {}
         self._processed: deque[float] = deque()
+        self._faces: deque[tuple[float, bool]] = deque()  # (time, exactly one face)
 
     def record(self, observation: Observation, frame_ms: float) -> None:
         with self._lock:
@@ -44,6 +49,18 @@ class HealthMonitor:
             self._processed.append(observation.monotonic_s)
             while self._processed and observation.monotonic_s - self._processed[0] > FPS_WINDOW_S:
                 self._processed.popleft()
+            now = observation.monotonic_s
+            self._faces.append((now, observation.face_count == 1))
+            while self._faces and now - self._faces[0][0] > FACE_WINDOW_S:
+                self._faces.popleft()
+
+    def face_found_ratio(self) -> float | None:
+        """Share of the last FACE_WINDOW_S of frames with exactly one face (readiness
+        check: is the candidate found in at least 95 % of frames?)."""
+        with self._lock:
+            if not self._faces:
+                return None
+            return sum(one for _, one in self._faces) / len(self._faces)
 
     def fps(self) -> float | None:
         with self._lock:
@@ -64,4 +81,5 @@ class HealthMonitor:
             session_id=self._session(),
             disabled_stages=self._disabled(),
             audio_level_dbfs=self._audio_level(),
+            exam=self._exam(),
         )

@@ -55,6 +55,7 @@ class Hearing:
         self.talking = TalkingClassifier(config.talking)
         self.faults: list[tuple[str, str]] = []  # (what, error) for device_fault events
         self._verdict = Talking.SILENT
+        self.microphone_ok = True  # set from the frame loop, read by the kiosk screen
 
     def start(self) -> None:
         self.monitor.start()
@@ -89,8 +90,10 @@ class Hearing:
 
     def _on_event(self, event: AudioEvent, now: Instant) -> list[ViolationChange]:
         if event.kind is AudioEventKind.MICROPHONE_LOST:
+            self.microphone_ok = False
             return self.rules.microphone_lost(now)
         if event.kind is AudioEventKind.MICROPHONE_RESTORED:
+            self.microphone_ok = True
             return self.rules.microphone_restored(now)
         if event.kind is AudioEventKind.SOURCE_FAILED:
             self.faults.append((f"microphone {event.source}", event.detail))

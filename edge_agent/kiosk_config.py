@@ -32,6 +32,17 @@ class SubjectConfig(Section):
     )
 
 
+class LocalApiConfig(Section):
+    """The API the kiosk screen talks to (docs/kiosk-local-api.md), on 127.0.0.1 only."""
+
+    enabled: bool = Field(
+        False,
+        description="Serve the kiosk screen. The kiosk bundle turns it on; agents without a "
+        "screen (replays, tests) leave it off.",
+    )
+    port: int = Field(8771, ge=0, le=65535, description="TCP port on 127.0.0.1 (0: any free).")
+
+
 class KioskConfig(AgentConfig):
     capture: CaptureConfig = Field(default_factory=CaptureConfig, description="Camera.")
     vision: VisionConfig = Field(default_factory=VisionConfig, description="Vision stages.")
@@ -44,6 +55,9 @@ class KioskConfig(AgentConfig):
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Rule thresholds.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence.")
     subject: SubjectConfig = Field(default_factory=SubjectConfig, description="The candidate.")
+    local_api: LocalApiConfig = Field(
+        default_factory=LocalApiConfig, description="The kiosk screen's local API."
+    )
 
 
 def load_kiosk_config(path: Path | None, env: Mapping[str, str] | None = None) -> KioskConfig:

@@ -9,7 +9,7 @@ from typing import Literal
 import psutil
 
 from edge_agent.clock import Clock
-from protocol import CommandReceipt, DeviceStatus, Heartbeat
+from protocol import CommandReceipt, DeviceStatus, ExamProgress, Heartbeat
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class HealthSnapshot:
     stage_ms: dict[str, float] = field(default_factory=dict)
     evidence_backlog: int = 0
     session_id: str | None = None
+    exam: ExamProgress | None = None  # from the kiosk screen
     disabled_stages: dict[str, str] = field(default_factory=dict)  # stage -> why it is off
     audio_level_dbfs: float | None = None
 
@@ -111,6 +112,7 @@ class HeartbeatBuilder:
             outbox_depth=outbox_depth,
             evidence_backlog=health.evidence_backlog,
             session_id=health.session_id,
+            exam=health.exam,
             disabled_stages={name: why[:200] for name, why in health.disabled_stages.items()},
             audio_level_dbfs=health.audio_level_dbfs,
         )

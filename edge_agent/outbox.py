@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from edge_agent.durable_sqlite import open_durable
+from edge_agent.signing import GENESIS, message_hash, sign
 from protocol import AckedMessage, OutboxMessage, decode, encode, topic_for, uuid7
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 _NEXT_SEQ: Final = "next_seq"
 _DEVICE: Final = "device_id"
+_CHAIN_HEAD: Final = "chain_head"  # hash of the last signed message: the next one's prev_hash
 _SQLITE_FULL: Final = 13
 _SQLITE_READONLY: Final = 8
 _SQLITE_CANTOPEN: Final = 14
@@ -104,8 +108,17 @@ def _storage_error(path: Path, exc: sqlite3.Error, doing: str) -> OutboxStorageE
 class Outbox:
     """SQLite outbox at `path` (created with its parent directory if missing)."""
 
-    def __init__(self, path: Path | str, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        max_bytes: int | None = None,
+        signer: Ed25519PrivateKey | None = None,
+    ) -> None:
+        """With `signer`, every message is linked to the previous one and signed (the
+        device's key from provisioning); without, messages go unsigned."""
         self.path = Path(path)
+        self._signer = signer
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         try:
@@ -196,6 +209,8 @@ class Outbox:
         owner = self._meta(conn, _DEVICE)
         if owner is not None and owner != message.device_id:
             raise OutboxError(self.path, f"belongs to device {owner!r}, not {message.device_id!r}")
+        if self._signer is not None:
+            message = self._signed(conn, message)
         conn.execute(
             "INSERT INTO outbox (id, seq, topic, payload, created_wall, created_monotonic,"
             " boot_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -220,6 +235,15 @@ class Outbox:
         if not isinstance(message, OutboxMessage):
             raise OutboxError(self.path, f"row on {topic} is not an outbox message")
         return message
+
+    def _signed(self, conn: sqlite3.Connection, message: AckedMessage) -> AckedMessage:
+        """Link the message to the previous one and sign it, in the insert's transaction:
+        the chain head is committed with the row, so a crash can neither fork nor skip it."""
+        assert self._signer is not None
+        linked = message.model_copy(update={"prev_hash": self._meta(conn, _CHAIN_HEAD) or GENESIS})
+        signed = linked.model_copy(update={"signature": sign(self._signer, linked)})
+        self._set_meta(conn, _CHAIN_HEAD, message_hash(signed))
+        return signed
 
     @staticmethod
     def _meta(conn: sqlite3.Connection, key: str) -> str | None:

@@ -43,6 +43,11 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Scalar = str | int | float | bool | None
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 NonNegative = Annotated[float, Field(ge=0)]
+Signature = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]  # 64 bytes
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class WireModel(BaseModel):
@@ -124,6 +129,11 @@ class OutboxMessage(DeviceOrigin):
 
     id: Uuid7
     seq: Annotated[int, Field(ge=0)]
+    # Tamper evidence (see edge_agent/signing.py): the sha256 of the canonical form of the
+    # device's previous message, and an Ed25519 signature (base64) over this message's
+    # canonical form. Absent (not null) on kiosks without a signing key, e.g. simulated ones.
+    prev_hash: Sha256Hex | None = Field(None, exclude_if=_absent)
+    signature: Signature | None = Field(None, exclude_if=_absent)
 
 
 class SessionRef(WireModel):

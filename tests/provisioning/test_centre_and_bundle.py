@@ -153,6 +153,8 @@ def test_register_kiosk_bundle_loads_as_the_agents_config(centre: Path) -> None:
     assert password not in (root / "etc/kiosk.toml").read_text()
     # A kiosk listens and looks for objects; the admin supplies the model file.
     assert config.audio.enabled
+    assert config.local_api.enabled
+    assert str(config.identity.signing_key) == "/etc/proctor/signing.key"
     assert config.audio.type == "sounddevice"
     assert str(config.vision.objects.model_path) == "/etc/proctor/models/yolox_nano.onnx"
     assert mode(root / "etc/signing.key") == 0o600
