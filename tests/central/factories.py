@@ -9,9 +9,11 @@ from typing import Any
 from protocol import (
     CheckIn,
     CommandReceipt,
+    Consent,
     DeviceClock,
     DeviceStatus,
     EventState,
+    Explanation,
     Heartbeat,
     SessionRef,
     Severity,
@@ -79,6 +81,37 @@ def checkin(device: str = "kiosk-1", seq: int = 1) -> CheckIn:
         method="face_match",
         match_distance=0.4,
         attempts=1,
+    )
+
+
+def explanation(violation_id: uuid.UUID, device: str = "kiosk-1", seq: int = 1) -> Explanation:
+    return Explanation(
+        schema_version=1,
+        kind="explanation",
+        centre_id=CENTRE,
+        device_id=device,
+        clock=clock(),
+        id=uuid7(),
+        seq=seq,
+        subject=subject(),
+        violation_id=violation_id,
+        note="I was reading the question aloud to myself.",
+    )
+
+
+def consent(device: str = "kiosk-1", seq: int = 1) -> Consent:
+    return Consent(
+        schema_version=1,
+        kind="consent",
+        centre_id=CENTRE,
+        device_id=device,
+        clock=clock(),
+        id=uuid7(),
+        seq=seq,
+        subject=subject(),
+        rules_version="2026-12",
+        language="fr",
+        accepted=True,
     )
 
 

@@ -123,6 +123,20 @@ def test_session_messages_and_receipts(any_sessions: sessionmaker[Session]) -> N
         assert session.get_one(DeviceMessage, str(r.id)).session_id is None
 
 
+def test_explanations_and_consents_are_stored_and_acked(
+    any_sessions: sessionmaker[Session],
+) -> None:
+    flagged = uuid7()
+    e, c = f.explanation(flagged, seq=1), f.consent(seq=2)
+    assert _statuses(_store(any_sessions, [e, c])) == ["stored", "stored"]
+    with any_sessions() as session:
+        row = session.get_one(DeviceMessage, str(e.id))
+        assert (row.kind, row.session_id) == ("explanation", "sess-1")
+        assert row.body["violation_id"] == str(flagged)
+        consent = session.get_one(DeviceMessage, str(c.id))
+        assert (consent.kind, consent.body["language"]) == ("consent", "fr")
+
+
 def test_dead_letters_recorded_and_rejected_when_id_known(
     any_sessions: sessionmaker[Session],
 ) -> None:
