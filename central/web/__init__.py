@@ -10,7 +10,7 @@ from flask import Flask, Response
 from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
-from central.web import api, auth, console, evidence
+from central.web import api, auth, console, evidence, halls, results, review
 from central.web.database import init_database
 from central.web.errors import register_error_handlers
 from central.web.extensions import csrf, login_manager
@@ -61,6 +61,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(evidence.bp)
+    app.register_blueprint(halls.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(results.bp)
     app.after_request(_security_headers)
     return app
 

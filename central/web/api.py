@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import login_required
 
 from central.services import EventQuery, list_dead_letters, list_events, parse_dead_letter_params
+from central.web.access import require_event_scope
 from central.web.auth import role_required
 from central.web.database import get_session
 from central.web.serializers import dead_letter_to_dict, event_to_dict
@@ -23,6 +24,7 @@ def _no_store(response: Response) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def events() -> Response:
     query = EventQuery.from_params(request.args)
+    require_event_scope(query.filters.device_id, query.filters.session_id)
     page = list_events(get_session(), query.filters, query.cursor, query.limit)
     return jsonify(
         {"items": [event_to_dict(e) for e in page.items], "next_cursor": page.next_cursor}

@@ -12,6 +12,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_login import login_required
 
 from central.services import authenticate
+from central.services.audit import record
 from central.services.errors import NotFound
 from central.services.evidence import (
     MEDIA_TYPES,
@@ -24,6 +25,7 @@ from central.services.evidence import (
     parse_sha256,
     store_evidence,
 )
+from central.web.access import current_info, require_evidence
 from central.web.database import get_session
 from central.web.errors import error_response
 from central.web.extensions import csrf
@@ -105,10 +107,13 @@ def _drain() -> None:
 def get_evidence_file(sha256: str) -> Response:
     if parse_sha256(sha256) is None:
         raise NotFound("no such evidence")
-    info = get_evidence(get_session(), sha256)
+    session = get_session()
+    info = get_evidence(session, sha256)
+    require_evidence(info.sha256)
     path = _files().absolute(info.stored_path)
     if not path.is_file():
         raise NotFound("no such evidence")
+    _audit_view(info.sha256)
     response = send_file(
         path,
         mimetype=info.media_type,
@@ -119,6 +124,15 @@ def get_evidence_file(sha256: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _audit_view(sha256: str) -> None:
+    """One audit entry per viewing: a player's follow-up range requests (seeking) add none."""
+    first_request = request.headers.get("Range", "bytes=0-").startswith("bytes=0-")
+    if request.method == "GET" and first_request:
+        session = get_session()
+        record(session, current_info(), "evidence.view", ("evidence", sha256))
+        session.commit()
 
 
 @bp.errorhandler(PayloadTooLarge)

@@ -134,16 +134,16 @@ def test_get_needs_login_and_serves_ranges(client: FlaskClient) -> None:
     assert _put(client)[0] == 201
     response = client.get(URL)
     assert response.status_code == 401
-    response = client.get(URL, headers=basic("ivy"))
+    response = client.get(URL, headers=basic("kiosk"))
     assert response.status_code == 200
     assert response.mimetype == "video/webm"
     assert response.data == BODY
     assert response.headers["Accept-Ranges"] == "bytes"
-    partial = client.get(URL, headers={"Range": "bytes=100-199", **basic("ivy")})
+    partial = client.get(URL, headers={"Range": "bytes=100-199", **basic("kiosk")})
     assert partial.status_code == 206
     assert partial.data == BODY[100:200]
     assert partial.headers["Content-Range"] == f"bytes 100-199/{len(BODY)}"
-    assert _login(client) == 302  # the browser's way: the login session
+    assert _login(client, "kiosk") == 302  # the browser's way: the login session
     tail = client.get(URL, headers={"Range": "bytes=-10"})
     assert tail.status_code == 206
     assert tail.data == BODY[-10:]
@@ -156,7 +156,7 @@ def test_snapshot_is_served_as_jpeg(client: FlaskClient) -> None:
     jpeg = b"\xff\xd8\xff\xe0 pretend jpeg \xff\xd9"
     url = f"/api/v1/evidence/{hashlib.sha256(jpeg).hexdigest()}"
     assert _put(client, body=jpeg, url=url, media_type="image/jpeg")[0] == 201
-    response = client.get(url, headers=basic("ivy"))
+    response = client.get(url, headers=basic("kiosk"))
     assert response.mimetype == "image/jpeg"
     assert response.data == jpeg
 
@@ -177,7 +177,7 @@ def test_snapshot_is_served_as_jpeg(client: FlaskClient) -> None:
 )
 def test_unknown_or_malformed_names_are_404(client: FlaskClient, name: str) -> None:
     assert _put(client)[0] == 201
-    response = client.get(f"/api/v1/evidence/{name}", headers=basic("ivy"))
+    response = client.get(f"/api/v1/evidence/{name}", headers=basic("kiosk"))
     assert response.status_code == 404
 
 
@@ -187,7 +187,7 @@ def test_file_missing_on_disk_is_404_and_a_re_upload_restores_it(
     assert _put(client)[0] == 201
     path = evidence_dir / SHA[:2] / f"{SHA}.webm"
     path.unlink()
-    assert client.get(URL, headers=basic("ivy")).status_code == 404
+    assert client.get(URL, headers=basic("kiosk")).status_code == 404
     assert _put(client)[0] == 200
     assert path.read_bytes() == BODY
 

@@ -34,7 +34,7 @@ def _round_trip(url: str) -> None:
     downgrade_database(url, "0001_initial")
     assert current_revision(url) == "0001_initial"
     assert _schema(url) == (BEFORE, [])
-    upgrade_database(url)
+    upgrade_database(url, "0002_evidence")
     assert _schema(url)[0] == BEFORE | {"evidence"}
     downgrade_database(url, "base")
     assert _schema(url) == (set(), [])

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from central import domain_models  # noqa: F401  (the exam-domain tables are on Base too)
 from central.db import create_db_engine, current_revision, downgrade_database, upgrade_database
 from central.models import Base
 
@@ -19,6 +20,15 @@ TABLES = {
     "dead_letters",
     "users",
     "evidence",
+    "centres",
+    "halls",
+    "seats",
+    "exams",
+    "candidates",
+    "exam_sessions",
+    "reviews",
+    "invigilator_halls",
+    "audit_log",
 }
 
 

@@ -72,7 +72,7 @@ def test_api_needs_auth(client: FlaskClient) -> None:
 
 
 def test_basic_auth_lists_events(client: FlaskClient) -> None:
-    response = client.get("/api/v1/events", headers=basic("ivy"))
+    response = client.get("/api/v1/events", headers=basic("ada"))
     assert response.status_code == 200
     body = response.json
     assert body is not None
@@ -88,7 +88,7 @@ def test_filters_and_paging(client: FlaskClient) -> None:
     seen: list[str] = []
     url = "/api/v1/events?device=kiosk-1&limit=2"
     while True:
-        body = client.get(url, headers=basic("ivy")).json
+        body = client.get(url, headers=basic("ada")).json
         assert body is not None
         seen += [item["event_id"] for item in body["items"]]
         if body["next_cursor"] is None:
@@ -97,7 +97,7 @@ def test_filters_and_paging(client: FlaskClient) -> None:
     assert len(seen) == 5 == len(set(seen))
     assert seen == sorted(seen)
     since = client.get(
-        "/api/v1/events?since=2026-11-25T09:33:00%2B00:00", headers=basic("ivy")
+        "/api/v1/events?since=2026-11-25T09:33:00%2B00:00", headers=basic("ada")
     ).json
     assert since is not None
     assert [i["seq"] for i in since["items"]] == [3, 4, 5]
@@ -149,7 +149,7 @@ def test_login_without_csrf_token_is_400(client: FlaskClient) -> None:
 def test_login_session_then_console_then_logout(client: FlaskClient) -> None:
     assert client.get("/").status_code == 302  # to the login page
     assert _login(client, password="wrong") == 401
-    assert _login(client) == 302
+    assert _login(client, "ada") == 302  # invigilators see only their halls' events
     page = client.get("/").get_data(as_text=True)
     assert "kiosk-2" in page
     assert "SIMULATED" in page

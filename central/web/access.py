@@ -1,0 +1,51 @@
+"""Hall access in the web layer: 403 when an invigilator asks about a hall not assigned to
+them. The rules themselves are in central.services.access."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from central.services.access import (
+    hall_of_device,
+    hall_of_evidence,
+    hall_of_seat,
+    hall_of_session,
+    may_see_hall,
+)
+from central.services.users import UserInfo
+from central.web.database import get_session
+
+FORBIDDEN = "This belongs to a hall you are not assigned to."
+
+
+def current_info() -> UserInfo:
+    info: UserInfo = current_user.info
+    return info
+
+
+def require_hall(hall_id: str | None) -> None:
+    if not may_see_hall(get_session(), current_info(), hall_id):
+        abort(403, description=FORBIDDEN)
+
+
+def require_seat(seat_id: str) -> None:
+    require_hall(hall_of_seat(get_session(), seat_id))
+
+
+def require_evidence(sha256: str) -> None:
+    require_hall(hall_of_evidence(get_session(), sha256))
+
+
+def require_event_scope(device_id: str | None, session_id: str | None) -> None:
+    """Invigilators list events of one kiosk or session of their halls, never everyone's."""
+    user = current_info()
+    if user.role != "invigilator":
+        return
+    if device_id is None and session_id is None:
+        abort(403, description="Invigilators list events by device or session of their halls.")
+    session = get_session()
+    if device_id is not None:
+        require_hall(hall_of_device(session, device_id))
+    if session_id is not None:
+        require_hall(hall_of_session(session, session_id))
