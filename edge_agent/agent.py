@@ -45,12 +45,12 @@ from edge_agent.seat.messages import Sender, apply_and_answer
 from edge_agent.seat.sensors import DeviceState
 from edge_agent.seat.server import LocalApiServer
 from edge_agent.seat.state import SeatState
-from edge_agent.signing import SigningError, load_private_key
 from edge_agent.violations import EvidencePolicy, ViolationSink
 from edge_agent.vision.pipeline import VisionPipeline
 from edge_agent.vision.types import Frame, Observation
 from edge_agent.watch import RingFeeder, SeatWatcher
 from protocol import Command, CommandType, SessionRef
+from protocol.signing import SigningError, load_private_key
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_agent.durable_sqlite import open_durable
-from edge_agent.signing import GENESIS, message_hash, sign
 from protocol import AckedMessage, OutboxMessage, decode, encode, topic_for, uuid7
+from protocol.signing import GENESIS, message_hash, sign
 
 log = logging.getLogger(__name__)
 

@@ -129,7 +129,7 @@ class OutboxMessage(DeviceOrigin):
 
     id: Uuid7
     seq: Annotated[int, Field(ge=0)]
-    # Tamper evidence (see edge_agent/signing.py): the sha256 of the canonical form of the
+    # Tamper evidence (see protocol/signing.py): the sha256 of the canonical form of the
     # device's previous message, and an Ed25519 signature (base64) over this message's
     # canonical form. Absent (not null) on kiosks without a signing key, e.g. simulated ones.
     prev_hash: Sha256Hex | None = Field(None, exclude_if=_absent)

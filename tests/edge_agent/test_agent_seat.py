@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.serialization import (
 from edge_agent.agent import Agent
 from edge_agent.capture.source import check_image
 from edge_agent.kiosk_config import KioskConfig
-from edge_agent.signing import verify_chain
 from edge_agent.vision.identity import FaceRecognitionIdentity
 from protocol import AnswerSaved, CommandReceipt, CommandType, ViolationEvent, decode, uuid7
+from protocol.signing import verify_chain
 from tests.edge_agent.helpers import wait_until
 from tests.edge_agent.seat.builders import command, enrolment_json
 

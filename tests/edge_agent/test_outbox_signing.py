@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_agent.clock import SystemClock
 from edge_agent.outbox import Outbox
-from edge_agent.signing import GENESIS, message_hash, verify_chain
+from protocol.signing import GENESIS, message_hash, verify_chain
 from tests.edge_agent.helpers import fill, new_device_id
 
 

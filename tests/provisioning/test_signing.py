@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_agent import signing
-from edge_agent.signing import GENESIS, Chain, SigningError
 from protocol.ids import uuid7
 from protocol.models import CheckIn, DeviceClock, SessionRef
+from protocol.signing import GENESIS, Chain, SigningError
 from provisioning import devices, registry
 from tests.provisioning.support import make_centre
 
