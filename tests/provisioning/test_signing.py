@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge_agent import signing
+from protocol import signing
 from protocol.ids import uuid7
 from protocol.models import CheckIn, DeviceClock, SessionRef
 from protocol.signing import GENESIS, Chain, SigningError
