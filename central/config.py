@@ -52,6 +52,7 @@ ENV_NAMES = {
     "cookie_secure": "COOKIE_SECURE",
     "evidence_dir": "EVIDENCE_DIR",
     "evidence_max_bytes": "EVIDENCE_MAX_BYTES",
+    "rate_limit_storage": "RATE_LIMIT_STORAGE",
 }
 
 
@@ -108,6 +109,14 @@ class CentralConfig(BaseModel):
         ge=1,
         le=MAX_EVIDENCE_BYTES,
         description="Largest evidence upload accepted, in bytes; larger ones get HTTP 413.",
+    )
+
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where failed-login counts live (Flask-Limiter storage URI): memory:// "
+        "counts per web process; redis://host:6379 shares them between workers.",
+        min_length=1,
+        repr=False,
     )
 
     @classmethod

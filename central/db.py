@@ -1,8 +1,9 @@
 """Engines, sessions and migrations for SQLite (demo) and MySQL/MariaDB (production).
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout, and SQLAlchemy emits BEGIN
-itself so that a SELECT and the INSERT after it share one snapshot (the sqlite3 module's legacy
-mode would run the SELECT outside the transaction).
+IMMEDIATE itself so that a SELECT and the INSERT after it share one snapshot (the sqlite3
+module's legacy mode would run the SELECT outside the transaction) and never fail to upgrade
+to a write.
 """
 
 from __future__ import annotations
@@ -56,7 +57,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock up front. A deferred transaction that reads and then
+        # writes fails at once with "database is locked" (no busy wait) when another process
+        # committed in between, as the web (evidence upload, audit entries) and the ingest
+        # workers do. SQLite is the demo's database, so serialising writers costs nothing.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str | URL, **kwargs: Any) -> Engine:

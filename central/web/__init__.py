@@ -6,14 +6,14 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
 from central.web import api, auth, console, evidence, halls, results, review
 from central.web.database import init_database
 from central.web.errors import register_error_handlers
-from central.web.extensions import csrf, login_manager
+from central.web.extensions import csrf, limiter, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def _defaults(settings: CentralConfig) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": True,
         "EVIDENCE_DIR": settings.evidence_dir,
         "EVIDENCE_MAX_BYTES": settings.evidence_max_bytes,
+        "RATELIMIT_STORAGE_URI": settings.rate_limit_storage,
     }
 
 
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_database(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     register_error_handlers(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
@@ -73,4 +75,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]:
+        # Served over TLS (directly or behind a proxy that sets the cookie flag): browsers
+        # must not fall back to plain HTTP for a year.
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
     return response

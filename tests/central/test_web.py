@@ -216,3 +216,33 @@ def test_console_shows_each_kiosks_health_and_the_stages_that_are_off(
     assert "25 fps" in row
     assert "mic -42 dBFS" in row
     assert "objects off: no model path configured" in row
+
+
+def test_the_eleventh_failed_login_in_a_minute_gets_429(client: FlaskClient) -> None:
+    token = _csrf(client)
+    wrong = {"username": "ivy", "password": "wrong password", "csrf_token": token}
+    for attempt in range(10):
+        assert client.post("/login", data=wrong).status_code == 401, attempt
+    response = client.post("/login", data=wrong)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"]
+    # Locked out for the rest of the minute, even with the right password and over Basic.
+    right = {**wrong, "password": PASSWORD}
+    assert client.post("/login", data=right).status_code == 429
+    assert client.get("/api/v1/events", headers=basic("ada")).status_code == 429
+
+
+def test_successful_requests_are_never_throttled(client: FlaskClient) -> None:
+    for _ in range(30):
+        assert client.get("/api/v1/events", headers=basic("ada")).status_code == 200
+
+
+def test_security_headers_and_hsts_only_over_tls(app: Flask) -> None:
+    plain = app.test_client().get("/login")
+    assert "default-src 'self'" in plain.headers["Content-Security-Policy"]
+    assert "script-src" not in plain.headers["Content-Security-Policy"]  # no inline script
+    assert plain.headers["X-Content-Type-Options"] == "nosniff"
+    assert plain.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in plain.headers
+    tls = app.test_client().get("/login", base_url="https://central.exam.local")
+    assert tls.headers["Strict-Transport-Security"].startswith("max-age=31536000")
