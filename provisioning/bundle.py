@@ -117,7 +117,9 @@ def write_bundle(
     write_private(root / "etc" / "broker.env", broker_env(secrets.password))
     write_private(root / "etc" / "signing.key", secrets.signing_key_pem)
     write_file(root / "systemd" / units.AGENT_UNIT, units.agent_unit(paths), PUBLIC)
-    write_file(root / "systemd" / units.UI_UNIT, units.kiosk_ui_unit(paths), PUBLIC)
+    write_file(
+        root / "systemd" / units.UI_UNIT, units.kiosk_ui_unit(paths, settings.kiosk_ui_url), PUBLIC
+    )
     write_file(root / "systemd" / units.CHROMIUM_UNIT, units.chromium_unit(), PUBLIC)
     launcher = units.chromium_launcher(settings.kiosk_ui_url)
     write_file(root / "bin" / units.LAUNCHER.name, launcher, EXECUTABLE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 INSTALL_PREFIX = PurePosixPath("/opt/proctor")
 VENV_PYTHON = INSTALL_PREFIX / "venv" / "bin" / "python"
@@ -94,7 +95,10 @@ WantedBy=multi-user.target
 """
 
 
-def kiosk_ui_unit(paths: KioskPaths) -> str:
+def kiosk_ui_unit(paths: KioskPaths, kiosk_ui_url: str) -> str:
+    """The candidate's screen on 127.0.0.1 at the port Chromium opens, talking to the agent's
+    local API (its default port, [local_api] in kiosk.toml)."""
+    port = urlsplit(kiosk_ui_url).port or 80
     return f"""\
 [Unit]
 Description=Proctor kiosk screens (local web UI for the candidate)
@@ -104,7 +108,8 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=simple
-ExecStart={VENV_PYTHON} -m kiosk_ui --config {paths.config_file}
+ExecStart={VENV_PYTHON} -m kiosk_ui --db {paths.data_dir / "screen.sqlite3"} \\
+    --agent-url http://127.0.0.1:8771 --port {port}
 User={SERVICE_USER}
 Group={SERVICE_USER}
 WorkingDirectory={paths.data_dir}
