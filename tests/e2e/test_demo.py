@@ -22,12 +22,13 @@ from tests.support.services import ROOT, free_port
 BANNER_TIMEOUT_S = 90
 
 
-def _read_banner(proc: subprocess.Popen[str]) -> tuple[str, str]:
+def _read_banner(proc: subprocess.Popen[str]) -> tuple[str, str, str]:
+    """The central URL, the admin password and the kiosk screen's URL, from the banner."""
     assert proc.stdout is not None
     seen: list[str] = []
-    url = password = None
+    url = password = screen = None
     deadline = time.monotonic() + BANNER_TIMEOUT_S
-    while time.monotonic() < deadline and not (url and password):
+    while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
@@ -36,9 +37,27 @@ def _read_banner(proc: subprocess.Popen[str]) -> tuple[str, str]:
             url = match.group(1)
         if match := re.search(r"Login +: admin / (\S+)", line):
             password = match.group(1)
+        if match := re.search(r"Kiosk screen +: (http://\S+)", line):
+            screen = match.group(1)
+        if "Press Ctrl-C" in line:
+            break
     assert url, "demo printed no URL:\n" + "".join(seen)
     assert password, "demo printed no login:\n" + "".join(seen)
-    return url, password
+    assert screen, "demo printed no kiosk screen:\n" + "".join(seen)
+    return url, password, screen
+
+
+def _check_in_on_the_kiosk_screen(screen: str, screenshot: Path) -> None:
+    """The candidate's screen of the camera kiosk: the printed candidate number and the
+    recording's face pass the real agent's face match."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        page.goto(screen)
+        page.locator("button[value=en]").click()
+        page.fill("#candidate_number", "C-1001")
+        page.locator("#candidate_number").press("Enter")
+        page.locator("#calibrate").wait_for(timeout=60_000)
+        page.screenshot(path=str(screenshot))
 
 
 def _wait_for_simulated_events(url: str, password: str) -> list[dict[str, object]]:
@@ -116,7 +135,7 @@ def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        url, password = _read_banner(proc)
+        url, password, screen = _read_banner(proc)
         items = _wait_for_simulated_events(url, password)
         assert all(item["simulated"] is True for item in items)
         assert requests.get(f"{url}/api/v1/events", timeout=5).status_code == 401
@@ -132,6 +151,7 @@ def test_demo_starts_serves_events_and_stops_cleanly(tmp_path: Path) -> None:
         assert response.headers["Content-Type"] == "video/webm"
         assert hashlib.sha256(response.content).hexdigest() == clip["sha256"]
         _check_console_in_a_browser(url, password, tmp_path / "console.png")
+        _check_in_on_the_kiosk_screen(screen, tmp_path / "kiosk-screen.png")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 4  # broker, ingest, web, kiosks
         proc.send_signal(signal.SIGINT)
