@@ -82,6 +82,7 @@ def main() -> None:
         return
     for args in _evaluations():
         print(_run_module(args), flush=True)
+    print(_run_module(["benchmarks.kiosk_screen", "--questions", "100"]), flush=True)
     for args in _load_runs():
         print(_run_module(args), flush=True)
 
