@@ -78,6 +78,10 @@ class ScoringPolicy(WireModel):
     floor_at_zero: bool = True  # a total below zero counts as zero
 
 
+def _is_now(value: object) -> bool:
+    return value == "now"
+
+
 class ExamPolicy(WireModel):
     """How the kiosk runs the exam."""
 
@@ -89,6 +93,10 @@ class ExamPolicy(WireModel):
     warning_limit: Annotated[int, Field(ge=0, le=100)] = 5  # 0: no limit
     end_at_warning_limit: bool = False
     allow_review_flags: bool = True
+    # The result screen: the quiz score at once, or "results after review" (the pass/fail
+    # also depends on the reviewed flags, so centres may prefer to say nothing yet). Left out
+    # of the JSON when "now", so kiosks that predate it still read such exams.
+    show_score: Literal["now", "after_review"] = Field("now", exclude_if=_is_now)
 
 
 class ExamDefinition(WireModel):

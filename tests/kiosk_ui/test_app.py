@@ -269,3 +269,18 @@ def test_signals_reach_the_agent(app: Flask, client: FlaskClient, agent: FakeAge
 def test_posts_from_another_origin_are_refused(client: FlaskClient) -> None:
     response = client.post("/api/raise-hand", headers={"Origin": "http://evil.example"})
     assert response.status_code == 403
+
+
+def test_the_policy_can_keep_the_score_until_after_review(
+    tmp_path: Path, clock: FakeKioskClock
+) -> None:
+    agent = FakeAgent(four_kinds(policy={"duration_s": 300, "show_score": "after_review"}))
+    with serve(agent.app()) as url:
+        app = create_app(tmp_path / "screen.sqlite3", url, clock=clock)
+        client = app.test_client()
+        checked_in(client)
+        follow(client, "/submit", {"confirm": "yes"})
+        page = follow(client, "/result")
+        assert 'id="after-review"' in page
+        assert 'id="score"' not in page
+        service(app).store.close()
