@@ -67,6 +67,16 @@ class AgentClient:
             raise AgentUnavailable(f"GET /v1/state: {reply.status}")
         return reply.body
 
+    def read_qr(self) -> str | None:
+        """A QR code's text in front of the camera; None when there is none (or no agent)."""
+        try:
+            reply = self.request("GET", "/v1/qr")
+        except AgentUnavailable:
+            return None
+        body = reply.body if reply.status == 200 else None
+        text = body.get("text") if isinstance(body, dict) else None
+        return text if isinstance(text, str) else None
+
     def preview_jpeg(self) -> bytes | None:
         request = urllib.request.Request(self.base_url + "/v1/preview.jpg")  # noqa: S310
         try:

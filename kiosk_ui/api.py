@@ -132,6 +132,12 @@ def warning_seen(warning_id: str) -> Response | tuple[Response, int]:
     return Response(status=204 if reply.status == 204 else reply.status)
 
 
+@api.get("/qr")
+def qr() -> Response:
+    """The check-in screen polls this: a QR code held up to the camera fills the number."""
+    return jsonify({"text": kiosk().agent.read_qr()})
+
+
 @api.get("/preview.jpg")
 def preview() -> Response:
     jpeg = kiosk().agent.preview_jpeg()

@@ -22,6 +22,7 @@ import numpy as np
 
 from edge_agent.rules.calibration import CalibrationError, Neutral
 from edge_agent.seat.face_match import FaceMatcher
+from edge_agent.seat.qr import QrReader
 from edge_agent.seat.sensors import (
     CalibrationResult,
     DeviceState,
@@ -56,6 +57,7 @@ class AgentSensors:
         self.probes = probes
         self._matcher_factory = matcher_factory
         self._matcher: FaceMatcher | None = None
+        self._qr = QrReader()
         self._lock = threading.Lock()
 
     def _face_matcher(self) -> FaceMatcher:
@@ -101,6 +103,10 @@ class AgentSensors:
             image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         return bytes(jpeg.tobytes()) if ok else None
+
+    def read_qr(self) -> str | None:
+        frame = self.probes.latest_frame()
+        return None if frame is None else self._qr.read(frame.image)
 
     def health(self) -> SensorHealth:
         network: Literal["online", "offline"] = "online" if self.probes.online() else "offline"

@@ -22,6 +22,7 @@ import numpy as np
 from edge_agent.capture.source import check_image
 from edge_agent.rules.calibration import MIN_FACE_SHARE
 from edge_agent.seat.face_match import FaceMatcher
+from edge_agent.seat.qr import QrReader
 from edge_agent.seat.sensors import (
     CalibrationResult,
     DeviceState,
@@ -118,6 +119,7 @@ class FileSensors:
         self.matcher = matcher
         self.network: Literal["online", "offline"] = "online"
         self._face_found_ratio: float | None = None
+        self._qr = QrReader()
         self._pipeline_lock = threading.Lock()
         self._pipeline = VisionPipeline(
             VisionConfig(
@@ -177,6 +179,10 @@ class FileSensors:
             image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         return bytes(jpeg.tobytes()) if ok else None
+
+    def read_qr(self) -> str | None:
+        image = self.camera.frame()
+        return None if image is None else self._qr.read(image)
 
     def health(self) -> SensorHealth:
         camera: DeviceState = "ok" if self.camera.frame() is not None else "lost"

@@ -114,6 +114,7 @@ class LocalApi:
             "progress": self._put_progress,
             "warning_seen": self._post_warning_seen,
             "preview": self._get_preview,
+            "qr": self._get_qr,
         }
         self.url_map = Map(
             [
@@ -125,6 +126,7 @@ class LocalApi:
                 Rule("/v1/progress", endpoint="progress", methods=["PUT"]),
                 Rule("/v1/warnings/<warning_id>/seen", endpoint="warning_seen", methods=["POST"]),
                 Rule("/v1/preview.jpg", endpoint="preview", methods=["GET"]),
+                Rule("/v1/qr", endpoint="qr", methods=["GET"]),
             ]
         )
 
@@ -262,6 +264,9 @@ class LocalApi:
         if not self.state.mark_warning_seen(warning_id):
             raise ApiError(404, "unknown", f"no warning {warning_id}")
         return Response(status=204)
+
+    def _get_qr(self, _request: Request) -> Response:
+        return _json({"text": self.sensors.read_qr()})
 
     def _get_preview(self, _request: Request) -> Response:
         jpeg = self.sensors.preview_jpeg()

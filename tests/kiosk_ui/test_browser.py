@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from tests.edge_agent.seat.test_qr import slip
 from tests.kiosk_ui.exams import four_kinds
 from tests.kiosk_ui.flow import (
     Shots,
@@ -23,7 +25,7 @@ from tests.kiosk_ui.flow import (
     consent,
     to_quiz,
 )
-from tests.kiosk_ui.servers import KioskScreen, SeatAgent
+from tests.kiosk_ui.servers import KioskScreen, SeatAgent, _json_request
 from tests.support.browser import chromium
 
 pytestmark = pytest.mark.slow
@@ -298,3 +300,19 @@ def test_keyboard_only_path_and_right_to_left_layout(
     assert ltr_timer["x"] > 800 > rtl_timer["x"]  # the timer moved from the right to the left
     assert radio["x"] > label["x"]  # the radio button sits at the start side: the right
     shots.take(page, "quiz-rtl")
+
+
+def test_a_qr_code_held_up_to_the_camera_fills_the_candidate_number(
+    browser: Browser, tmp_path: Path, stop_later: list[SeatAgent | KioskScreen]
+) -> None:
+    agent, screen = start(tmp_path)
+    stop_later += [agent, screen]
+    page = page_for(browser, screen.url)
+    choose_language(page, "en")
+    expect(page.locator("#candidate_number")).to_have_value("")
+    slip_photo = tmp_path / "slip.png"
+    cv2.imwrite(str(slip_photo), slip("C-1001"))
+    _json_request("PUT", agent.url + "/dev/camera", {"path": str(slip_photo)})
+    expect(page.locator("#candidate_number")).to_have_value("C-1001", timeout=10_000)
+    expect(page.locator("#qr-found")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "qr-checkin.png"))

@@ -32,6 +32,7 @@ class FakeSensors:
         default_factory=lambda: CalibrationResult("ok", HeadPose(4.0, -6.0, 1.0), 0.95)
     )
     jpeg: bytes | None = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
+    qr: str | None = None
     asked: list[tuple[str, Any]] = field(default_factory=list)
 
     def face_match(self, encoding: list[float], candidate_number: str) -> FaceMatchResult:
@@ -44,6 +45,9 @@ class FakeSensors:
 
     def preview_jpeg(self) -> bytes | None:
         return self.jpeg
+
+    def read_qr(self) -> str | None:
+        return self.qr
 
     def health(self) -> SensorHealth:
         return {"camera": "ok", "microphone": "off", "face_found_ratio": 0.9, "network": "online"}
