@@ -206,8 +206,19 @@ class Quiz:
             return row.elapsed_s
         return row.elapsed_s + max(0.0, self.clock.monotonic() - row.last_mono)
 
+    @property
+    def extra_s(self) -> float:
+        return self._row.extra_s
+
+    def set_extra_time(self, seconds: float) -> None:
+        """The invigilators' adjustments so far (central's adjust_time command, summed)."""
+        if self.running and seconds != self._row.extra_s:
+            log.info("time adjusted: %+.0f s in all", seconds)
+            self._update(extra_s=seconds)
+
     def remaining_s(self) -> float:
-        left = self.exam.policy.duration_s - self.elapsed_s() - self._row.penalty_s
+        duration = self.exam.policy.duration_s + self._row.extra_s
+        left = duration - self.elapsed_s() - self._row.penalty_s
         return max(0.0, left)
 
     def _timing(self) -> dict[str, object]:

@@ -195,6 +195,9 @@ class KioskService:
         if quiz.exam.policy.end_at_warning_limit and limit and count >= limit and quiz.running:
             quiz.submit("remote_end")
             return
+        extra = control.get("extra_time_s", 0.0)
+        if isinstance(extra, int | float) and not isinstance(extra, bool):
+            quiz.set_extra_time(float(extra))
         if control.get("paused"):
             quiz.pause()
         else:

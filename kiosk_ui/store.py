@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS session (
     paused INTEGER NOT NULL DEFAULT 0,
     elapsed_s REAL NOT NULL DEFAULT 0,
     penalty_s REAL NOT NULL DEFAULT 0,
+    extra_s REAL NOT NULL DEFAULT 0,
     last_mono REAL,
     last_wall REAL,
     boot_id TEXT,
@@ -80,6 +81,7 @@ class SessionRow:
     paused: bool
     elapsed_s: float
     penalty_s: float
+    extra_s: float
     last_mono: float | None
     last_wall: float | None
     boot_id: str | None
@@ -113,6 +115,7 @@ _UPDATABLE = frozenset(
         "paused",
         "elapsed_s",
         "penalty_s",
+        "extra_s",
         "last_mono",
         "last_wall",
         "boot_id",
@@ -127,6 +130,7 @@ class QuizStore:
 
     def __init__(self, path: Path) -> None:
         self._conn = open_durable(path, SCHEMA)
+        self._add_missing_columns()
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
 
@@ -156,6 +160,12 @@ class QuizStore:
                     json.dumps(option_order),
                 ),
             )
+
+    def _add_missing_columns(self) -> None:
+        """Files written by an earlier version of the screen lack later columns."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(session)")}
+        if "extra_s" not in have:
+            self._conn.execute("ALTER TABLE session ADD COLUMN extra_s REAL NOT NULL DEFAULT 0")
 
     def session(self, session_id: str) -> SessionRow | None:
         with self._lock:
@@ -379,6 +389,7 @@ def _session_row(row: sqlite3.Row) -> SessionRow:
         paused=bool(row["paused"]),
         elapsed_s=float(row["elapsed_s"]),
         penalty_s=float(row["penalty_s"]),
+        extra_s=float(row["extra_s"]),
         last_mono=row["last_mono"],
         last_wall=row["last_wall"],
         boot_id=row["boot_id"],

@@ -305,6 +305,7 @@ class CommandType(StrEnum):
     LOAD_EXAM = "load_exam"
     ENROL = "enrol"
     MESSAGE = "message"
+    ADJUST_TIME = "adjust_time"  # args.seconds: more (or less) time for the candidate
 
 
 class Command(WireModel):

@@ -9,6 +9,7 @@ is applied once and answered with the first outcome again.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -80,6 +81,7 @@ def _plan(state: SeatState, command: Command, seat_id: str | None) -> Write:
         CommandType.PAUSE: lambda s, _: _pause(s, paused=True),
         CommandType.RESUME: lambda s, _: _pause(s, paused=False),
         CommandType.END_EXAM: _end,
+        CommandType.ADJUST_TIME: _adjust_time,
     }
     planner = planners.get(kind)
     if planner is None:
@@ -168,6 +170,25 @@ def _warn(state: SeatState, command: Command) -> Write:
             state.end("warning_limit")
             return f"warning {count} issued; the limit is reached, the exam has ended"
         return f"warning {count} issued"
+
+    return write
+
+
+MAX_ADJUST_S = 4 * 3600.0
+
+
+def _adjust_time(state: SeatState, command: Command) -> Write:
+    seconds = command.args.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise CommandRejected("args.seconds must be a number")
+    if not math.isfinite(seconds) or not -MAX_ADJUST_S <= seconds <= MAX_ADJUST_S:
+        raise CommandRejected(f"args.seconds must be within +-{MAX_ADJUST_S:g}")
+    if state.control().ended:
+        raise CommandRejected("the exam has ended")
+
+    def write() -> str:
+        total = state.adjust_time(float(seconds))
+        return f"time adjusted by {seconds:+g} s ({total:+g} s in all)"
 
     return write
 

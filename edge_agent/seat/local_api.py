@@ -328,6 +328,7 @@ def _control(control: Control) -> dict[str, object]:
             for w in control.warnings
         ],
         "warning_count": len(control.warnings),
+        "extra_time_s": control.extra_time_s,
         "messages": [
             {"id": m.id, "text": m.text, "issued_at": _utc(m.issued_at)} for m in control.messages
         ],

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS local_messages (id TEXT PRIMARY KEY, seq INTEGER NOT 
 """
 _EXAM, _ENROLMENT, _PROGRESS = "exam", "enrolment", "progress"
 _PAUSED, _ENDED, _ENDED_REASON = "paused", "ended", "ended_reason"
+_EXTRA_TIME = "extra_time_s"  # the invigilators' time adjustments so far, in seconds
 
 
 class SeatStateError(Exception):
@@ -81,6 +82,7 @@ class Control:
     ended_reason: str | None = None
     warnings: tuple[SeatWarning, ...] = ()
     messages: tuple[SeatMessage, ...] = ()
+    extra_time_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class SeatState:
             self._set(_ENROLMENT, enrolment.model_dump_json())
 
     def _reset_control(self) -> None:
-        for key in (_PAUSED, _ENDED, _ENDED_REASON, _PROGRESS):
+        for key in (_PAUSED, _ENDED, _ENDED_REASON, _PROGRESS, _EXTRA_TIME):
             self._set(key, None)
         self._write("DELETE FROM warnings")
         self._write("DELETE FROM messages")
@@ -230,7 +232,15 @@ class SeatState:
                 SeatWarning(str(i), str(t), _time(a), str(b), bool(s)) for i, t, a, b, s in warnings
             ),
             messages=tuple(SeatMessage(str(i), str(t), _time(a)) for i, t, a in messages),
+            extra_time_s=float(self._get(_EXTRA_TIME) or 0.0),
         )
+
+    def adjust_time(self, seconds: float) -> float:
+        """Add `seconds` (negative: take away) to the candidate's time; returns the total."""
+        with self.transaction():
+            total = float(self._get(_EXTRA_TIME) or 0.0) + seconds
+            self._set(_EXTRA_TIME, repr(total))
+        return total
 
     def set_paused(self, paused: bool) -> None:
         self._set(_PAUSED, "1" if paused else "0")

@@ -42,6 +42,7 @@ class FakeAgent:
             "warnings": [],
             "warning_count": 0,
             "messages": [],
+            "extra_time_s": 0.0,
         }
         self.health = {
             "camera": "ok",

@@ -284,3 +284,19 @@ def test_the_policy_can_keep_the_score_until_after_review(
         assert 'id="after-review"' in page
         assert 'id="score"' not in page
         service(app).store.close()
+
+
+def test_extra_time_from_the_invigilator_extends_the_clock_and_survives_a_restart(
+    tmp_path: Path, app: Flask, client: FlaskClient, agent: FakeAgent, clock: FakeKioskClock
+) -> None:
+    checked_in(client)
+    clock.advance(100)
+    assert as_json(client.get("/api/status"))["remaining_s"] == 200
+    agent.control["extra_time_s"] = 120.0  # adjust_time +120 s, summed by the agent
+    service(app).beat()
+    assert as_json(client.get("/api/status"))["remaining_s"] == 320
+    service(app).store.close()
+    # The screen restarts while the agent is unreachable: its own store remembers the time.
+    again = create_app(tmp_path / "screen.sqlite3", "http://127.0.0.1:9", clock=clock)
+    assert as_json(again.test_client().get("/api/status"))["remaining_s"] == 320
+    service(again).store.close()

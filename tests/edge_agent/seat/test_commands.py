@@ -173,3 +173,25 @@ def test_apply_and_answer_puts_a_receipt_in_the_outbox(
             "no candidate is enrolled at this seat",
         )
         assert (receipt.device_id, receipt.clock) == (sender.origin.device_id, sender.clock.now())
+
+
+def test_adjust_time_adds_up_survives_a_restart_and_is_checked(tmp_path: Path) -> None:
+    state = SeatState(tmp_path / "seat.sqlite3")
+    rejected = apply_command(state, command(CommandType.ADJUST_TIME, seconds=60))
+    assert (rejected.status, rejected.detail) == (
+        "rejected",
+        "no candidate is enrolled at this seat",
+    )
+    apply_command(state, command(CommandType.ENROL, enrolment=enrolment_json()))
+    assert apply_command(state, command(CommandType.ADJUST_TIME, seconds=300)).status == "done"
+    done = apply_command(state, command(CommandType.ADJUST_TIME, seconds=-60.5))
+    assert done.detail == "time adjusted by -60.5 s (+239.5 s in all)"
+    for bad in ("5", True, 10**6, None):
+        outcome = apply_command(state, command(CommandType.ADJUST_TIME, seconds=bad))
+        assert outcome.status == "rejected", bad
+    state.close()
+    again = SeatState(tmp_path / "seat.sqlite3")
+    assert again.control().extra_time_s == 239.5
+    apply_command(again, command(CommandType.ENROL, enrolment=enrolment_json("sess-2")))
+    assert again.control().extra_time_s == 0.0  # a new candidate starts with their own time
+    again.close()

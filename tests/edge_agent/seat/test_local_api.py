@@ -72,6 +72,7 @@ def test_state_before_anything_was_sent(served: Served) -> None:
             "ended_reason": None,
             "warnings": [],
             "warning_count": 0,
+            "extra_time_s": 0.0,
             "messages": [],
         },
         "health": {
