@@ -29,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CENTRE = "demo-centre"
 ADMIN_USER = "admin"
 CAMERA_KIOSK = "kiosk-cam-01"
+INVIGILATOR_USER = "invigilator"  # assigned to the demo hall (central.demo_seed)
 CAMERA_SEAT = "seat-cam-01"
 DEMO_CANDIDATE_NUMBER = "C-1001"
 # A real recording of a candidate whose eyes turn left for 5 s, stored sideways.
@@ -136,6 +137,7 @@ def _banner(
             " Proctoring demo is running",
             f"   Central service : {web_url}",
             f"   Login           : {ADMIN_USER} / {password}",
+            f"   Invigilator     : {INVIGILATOR_USER} / {password}  (the demo hall only)",
             f"   Events API      : {web_url}/api/v1/events  (HTTP Basic with the login above)",
             f"   MQTT broker     : {broker_url}  (embedded, MQTT 3.1.1)",
             f"   Kiosks          : {args.kiosks} simulated (marked SIMULATED in the UI and data)",
@@ -185,18 +187,11 @@ def run(args: argparse.Namespace) -> int:
     password = secrets.token_urlsafe(9)
     env["PROCTOR_EVIDENCE_PASSWORD"] = password  # the camera kiosk's uploads
     _run_step(env, "-m", "central", "migrate")
-    _run_step(
-        env,
-        "-m",
-        "central",
-        "create-user",
-        ADMIN_USER,
-        "--role",
-        "admin",
-        "--password",
-        password,
-        "--update",
-    )
+    for user, role in ((ADMIN_USER, "admin"), (INVIGILATOR_USER, "invigilator")):
+        _run_step(env, "-m", "central", "create-user", user, "--role", role,
+                  "--password", password, "--update")  # fmt: skip
+    seed = ["--kiosks", str(args.kiosks), "--camera-kiosk", CAMERA_KIOSK, "--admin", ADMIN_USER]
+    _run_step(env, "-m", "central.demo_seed", *seed, "--password", password)
 
     stop = threading.Event()
 
