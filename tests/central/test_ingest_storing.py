@@ -91,8 +91,11 @@ def test_an_outage_is_waited_out_not_dead_lettered(sessions: sessionmaker[Sessio
     blocker = engine.raw_connection()
     blocker.execute("PRAGMA busy_timeout = 0")
     blocker.execute("BEGIN EXCLUSIVE")
-    with sessions.begin() as session:
-        session.execute(sa.text("PRAGMA busy_timeout = 0"))
+    # The pooled connection the storer will use meets the lock at once (no busy wait); set
+    # outside a transaction, which would itself wait for the lock (BEGIN IMMEDIATE).
+    pooled = engine.raw_connection()
+    pooled.execute("PRAGMA busy_timeout = 0")
+    pooled.close()
     retries: list[int] = []
     release = threading.Timer(1.5, blocker.rollback)
     release.start()
