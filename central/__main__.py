@@ -1,4 +1,5 @@
-"""Admin commands: `python -m central migrate | create-user NAME --role ROLE | web`."""
+"""Admin commands: `python -m central migrate | create-user NAME --role ROLE |
+sync-devices --centre DIR | web`."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import argparse
 import getpass
 import logging
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
 from central.db import create_db_engine, make_sessionmaker, redact, upgrade_database
 from central.services import ROLES, ServiceError, create_user, set_password
+from central.services.integrity import RegisteredKey, sync_device_keys
 from central.web import create_app
+from provisioning.registry import RegistryError
+from provisioning.registry import load as load_registry
 
 log = logging.getLogger("central")
 
@@ -29,6 +34,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     user.add_argument(
         "--update", action="store_true", help="if the user exists, set its password and role"
     )
+    sync = commands.add_parser(
+        "sync-devices",
+        help="load the kiosks' signing keys and revocations from the provisioning registry",
+    )
+    sync.add_argument("--centre", type=Path, required=True, help="the centre directory")
     web = commands.add_parser("web", help="run the web service (werkzeug server)")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8000)
@@ -61,6 +71,27 @@ def cmd_create_user(config: CentralConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync_devices(config: CentralConfig, args: argparse.Namespace) -> int:
+    """After `provisioning register-kiosk | rotate | revoke`: central learns the keys it
+    checks signatures with, and stops storing anything from a revoked kiosk."""
+    try:
+        registry = load_registry(args.centre)
+    except RegistryError as exc:
+        raise ServiceError(str(exc)) from exc
+    keys = [
+        RegisteredKey(d.device_id, d.signing_public_key, d.revoked_at)
+        for d in registry.devices.values()
+    ]
+    engine = create_db_engine(config.database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            counts = sync_device_keys(session, keys)
+    finally:
+        engine.dispose()
+    print("device keys: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
 def cmd_web(config: CentralConfig, args: argparse.Namespace) -> int:
     app = create_app({"DATABASE_URL": config.database_url})
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
@@ -84,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "create-user":
             return cmd_create_user(config, args)
+        if args.command == "sync-devices":
+            return cmd_sync_devices(config, args)
         return cmd_web(config, args)
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

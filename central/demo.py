@@ -207,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
         broker = sup.spawn("broker", ["-m", "central.embedded_broker", "--port", str(broker_port)])
         wait_for_port(broker_port, 30, broker)
         sup.spawn("ingest", ["-m", "central.ingest"])
+        sup.spawn("commands", ["-m", "central.command_publisher"])  # console -> kiosks
         web = sup.spawn(
             "web", ["-m", "central", "web", "--host", "127.0.0.1", "--port", str(web_port)]
         )

@@ -89,6 +89,10 @@ class Event(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     simulated: Mapped[bool] = mapped_column(Boolean)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Tamper evidence, checked on arrival (central/services/integrity.py).
+    integrity: Mapped[str | None] = mapped_column(String(16))
+    msg_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Violation(Base):
@@ -140,6 +144,23 @@ class DeviceMessage(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     device_time: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    integrity: Mapped[str | None] = mapped_column(String(16))
+    msg_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class DeviceKey(Base):
+    """A kiosk's Ed25519 public key from the provisioning registry (`python -m central
+    sync-devices`). A revoked key's later messages are dead-lettered, never stored."""
+
+    __tablename__ = "device_keys"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    device_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64
+    status: Mapped[str] = mapped_column(String(16))  # active / revoked
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class DeadLetter(Base):

@@ -6,7 +6,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from central import domain_models  # noqa: F401  (registers the exam-domain tables on Base)
+from central import (
+    console_models,  # noqa: F401  (registers the live-console tables on Base)
+    domain_models,  # noqa: F401  (registers the exam-domain tables on Base)
+)
 from central.db import create_db_engine
 from central.models import Base
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from central.models import DeadLetter, DeviceMessage, Event, Violation
 from central.services.devices import FromDevice, update_devices
+from central.services.feed_hook import record_stored
+from central.services.integrity import DeviceKeyInfo, check, load_keys, revoked_rejection
 from central.services.rejects import RejectedPayload
 from central.services.upsert import chunks, insert_all_ignoring_duplicates, upsert_all_if_newer
 from protocol import encode, topic_for
@@ -25,6 +27,7 @@ from protocol.models import (
     AckedMessage,
     AckResult,
     CommandReceipt,
+    OutboxMessage,
     SessionMessage,
     ViolationEvent,
 )
@@ -61,30 +64,40 @@ def store_batch(session: Session, items: Sequence[StoreItem]) -> list[AckResult 
     Heartbeats and status messages update the device row and get None (they are not acked).
     """
     now = datetime.now(UTC)
-    screened = [_screen(item) for item in items]
-    results: list[AckResult | None] = [None] * len(screened)
     connection = session.connection()
+    keys = load_keys(connection, (m.device_id for m in items if isinstance(m, OutboxMessage)))
+    screened = [_screen(item, keys) for item in items]
+    results: list[AckResult | None] = [None] * len(screened)
     events = [(i, m) for i, m in enumerate(screened) if isinstance(m, ViolationEvent)]
     new_events = _store_keyed(
-        connection, _EVENTS, [_Keyed(i, str(m.id), _event_row(m, now)) for i, m in events], results
+        connection,
+        _EVENTS,
+        [_Keyed(i, str(m.id), {**_event_row(m, now), **check(m, keys)}) for i, m in events],
+        results,
     )
     messages = [(i, m) for i, m in enumerate(screened) if isinstance(m, _SESSION_KINDS)]
     _store_keyed(
         connection,
         _MESSAGES,
-        [_Keyed(i, str(m.id), _message_row(m, now)) for i, m in messages],
+        [_Keyed(i, str(m.id), {**_message_row(m, now), **check(m, keys)}) for i, m in messages],
         results,
     )
     _update_violations(connection, [m for i, m in events if i in new_events], now)
     _store_dead_letters(connection, screened, now, results)
     update_devices(connection, [m for m in screened if not isinstance(m, RejectedPayload)], now)
+    record_stored(connection, screened, results, now)  # live console feed; must come last
     return results
 
 
-def _screen(item: StoreItem) -> StoreItem:
-    """Valid messages the database cannot hold (absurd seq or dates) become rejected payloads."""
+def _screen(item: StoreItem, keys: dict[str, DeviceKeyInfo]) -> StoreItem:
+    """Valid messages the database cannot hold (absurd seq or dates), and any message from a
+    revoked kiosk, become rejected payloads (dead letters)."""
     if isinstance(item, RejectedPayload):
         return item
+    if isinstance(item, OutboxMessage):
+        revoked = revoked_rejection(item, keys)
+        if revoked is not None:
+            return revoked
     problem = unstorable_reason(item)
     if problem is None:
         return item

@@ -10,7 +10,16 @@ from flask import Flask, Response, current_app, request
 from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
-from central.web import api, auth, console, evidence, halls, results, review
+from central.web import (
+    api,
+    auth,
+    console,
+    evidence,
+    halls,
+    live,
+    results,
+    review,
+)
 from central.web.database import init_database
 from central.web.errors import register_error_handlers
 from central.web.extensions import csrf, limiter, login_manager
@@ -66,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(halls.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(live.bp)
     app.after_request(_security_headers)
     return app
 

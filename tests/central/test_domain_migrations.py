@@ -53,7 +53,7 @@ def _round_trip(url: str) -> None:
     downgrade_database(url, "0002_evidence")
     assert current_revision(url) == "0002_evidence"
     assert _tables(url) == BEFORE
-    upgrade_database(url)
+    upgrade_database(url, "0003_exam_domain")
     assert _tables(url) == BEFORE | ADDED
     downgrade_database(url, "base")
     assert _tables(url) == set()

@@ -8,7 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from central import domain_models  # noqa: F401  (the exam-domain tables are on Base too)
+from central import (
+    console_models,  # noqa: F401  (and the live-console tables)
+    domain_models,  # noqa: F401  (the exam-domain tables are on Base too)
+)
 from central.db import create_db_engine, current_revision, downgrade_database, upgrade_database
 from central.models import Base
 
@@ -29,6 +32,11 @@ TABLES = {
     "reviews",
     "invigilator_halls",
     "audit_log",
+    "commands",
+    "alert_acks",
+    "live_feed",
+    "live_feed_counter",
+    "device_keys",
 }
 
 

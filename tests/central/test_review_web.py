@@ -109,6 +109,8 @@ def test_confirm_and_dismiss_release_the_result(day_app: tuple[Flask, Day]) -> N
     assert f"{MINUS}15.8" in page  # the phone's cost: 15 x 1.05
     assert f"1 answer, {MINUS}0.25 marks" in page
     assert "4 answers, +4 marks" in page
+    # The exam day's kiosk has no key in device_keys: said plainly, never shown as verified.
+    assert "Evidence integrity not verifiable: no signing key registered for kiosk-1" in page
     engine = create_db_engine(app.config["DATABASE_URL"])
     with make_sessionmaker(engine)() as session:
         audit = entries_for(session, "violation", day.looking_away)
