@@ -264,3 +264,144 @@ def assign_invigilator(session: Session, actor: UserInfo, user_id: int, hall_id:
     )
     record(session, actor, "hall.assign", ("hall", hall_id), {"user": user.username})
     session.flush()
+
+
+# --- Administration: changes made from the admin pages (central.web.admin). ---
+
+
+def update_hall_layout(session: Session, actor: UserInfo, hall_id: str, layout: HallLayout) -> Hall:
+    """Resize a hall or move its gaps; refused while a seat would fall outside or on a gap."""
+    layout.check()
+    hall = session.get(Hall, hall_id)
+    if hall is None:
+        raise NotFound(f"no hall {hall_id!r}")
+    for seat in session.scalars(select(Seat).where(Seat.hall_id == hall_id)):
+        cell = (seat.grid_row, seat.grid_column)
+        if not layout.contains(*cell) or cell in layout.gaps:
+            raise Conflict(f"seat {seat.label!r} is at {cell[0]},{cell[1]}: remove it first")
+    hall.grid_rows, hall.grid_columns = layout.rows, layout.columns
+    hall.gaps = [list(cell) for cell in sorted(layout.gaps)]
+    record(
+        session,
+        actor,
+        "hall.layout",
+        ("hall", hall_id),
+        {"rows": layout.rows, "columns": layout.columns, "gaps": hall.gaps},
+    )
+    session.flush()
+    return hall
+
+
+def bind_kiosk(session: Session, actor: UserInfo, seat_id: str, device_id: str | None) -> Seat:
+    """Bind a kiosk to a seat (None unbinds); a kiosk serves one seat at a time."""
+    seat = session.get(Seat, seat_id)
+    if seat is None:
+        raise NotFound(f"no seat {seat_id!r}")
+    if device_id is not None:
+        bound = session.scalar(
+            select(Seat.seat_id).where(Seat.device_id == device_id, Seat.seat_id != seat_id)
+        )
+        if bound is not None:
+            raise Conflict(f"kiosk {device_id!r} is already bound to seat {bound!r}")
+    record(
+        session,
+        actor,
+        "seat.bind",
+        ("seat", seat_id),
+        {"from": seat.device_id, "to": device_id},
+    )
+    seat.device_id = device_id
+    session.flush()
+    return seat
+
+
+def remove_seat(session: Session, actor: UserInfo, seat_id: str) -> None:
+    """Take a seat off the map; refused while a session is scheduled there (its history)."""
+    seat = session.get(Seat, seat_id)
+    if seat is None:
+        raise NotFound(f"no seat {seat_id!r}")
+    booked = select(ExamSession.session_id).where(ExamSession.seat_id == seat_id).limit(1)
+    if session.scalar(booked) is not None:
+        raise Conflict(f"seat {seat.label!r} has sessions; it cannot be removed")
+    record(
+        session,
+        actor,
+        "seat.remove",
+        ("seat", seat_id),
+        {"hall_id": seat.hall_id, "label": seat.label, "device_id": seat.device_id},
+    )
+    session.delete(seat)
+    session.flush()
+
+
+def replace_exam_definition(
+    session: Session, actor: UserInfo, definition: ExamDefinition, action: str = "exam.questions"
+) -> Exam:
+    """Store a new definition of an existing exam under the next version number, so a kiosk
+    holding the old one can tell."""
+    exam = session.get(Exam, definition.id)
+    if exam is None:
+        raise NotFound(f"no exam {definition.id!r}")
+    body = definition.model_dump(mode="json")
+    body["version"] = exam.version + 1
+    stored = ExamDefinition.model_validate_json(json.dumps(body))
+    exam.definition = stored.model_dump(mode="json")
+    exam.title = stored.title
+    exam.version = stored.version
+    exam.updated_at = datetime.now(UTC)
+    record(
+        session,
+        actor,
+        action,
+        ("exam", exam.exam_id),
+        {"version": stored.version, "questions": len(stored.questions)},
+    )
+    session.flush()
+    return exam
+
+
+def update_proctoring_policy(
+    session: Session, actor: UserInfo, exam_id: str, policy: ProctoringPolicy
+) -> Exam:
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFound(f"no exam {exam_id!r}")
+    exam.proctoring = policy.model_dump(mode="json")
+    exam.updated_at = datetime.now(UTC)
+    record(session, actor, "exam.proctoring", ("exam", exam_id), exam.proctoring)
+    session.flush()
+    return exam
+
+
+@dataclass(frozen=True)
+class CandidateRecord:
+    candidate_id: str
+    number: str
+    name: str
+    language: str
+    encoding: list[float] | None
+
+
+def import_candidate(session: Session, actor: UserInfo, candidate: CandidateRecord) -> Candidate:
+    """A candidate from a bulk import, with the enrolment encoding computed on the server."""
+    taken = select(Candidate.candidate_id).where(Candidate.candidate_number == candidate.number)
+    if session.get(Candidate, candidate.candidate_id) is not None or session.scalar(taken):
+        raise Conflict(f"candidate number {candidate.number!r} is already registered")
+    row = Candidate(
+        candidate_id=candidate.candidate_id,
+        candidate_number=candidate.number,
+        display_name=candidate.name,
+        language=candidate.language,
+        encoding=candidate.encoding,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    record(
+        session,
+        actor,
+        "candidate.import",
+        ("candidate", candidate.candidate_id),
+        {"number": candidate.number, "enrolled": candidate.encoding is not None},
+    )
+    session.flush()
+    return row

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
 from central.web import (
+    admin,
     api,
     auth,
     console,
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(admin.bp)
     app.after_request(_security_headers)
     return app
 

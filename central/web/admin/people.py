@@ -1,0 +1,131 @@
+"""Candidates (bulk import from a CSV roster plus a zip of photos, with a progress bar) and
+sessions (candidate -> seat -> exam, with a schedule)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response as BaseResponse
+
+from central.domain_models import Candidate, Exam, ExamSession, Hall, Seat
+from central.services.candidate_imports import MAX_ROSTER_BYTES, CandidateUpload
+from central.services.errors import InvalidParameter, NotFound
+from central.services.import_jobs import ImportJobs
+from central.services.planning import Sitting, schedule_session
+from central.web.admin import MAX_UPLOAD_BYTES, bp, forms
+from central.web.database import get_session
+
+_JOBS = "central.import_jobs"
+_SESSIONMAKER = "central.db"  # set by central.web.database.init_database
+PAGE_SIZE = 500
+
+
+def _jobs() -> ImportJobs:
+    jobs: ImportJobs = current_app.extensions.setdefault(_JOBS, ImportJobs())
+    return jobs
+
+
+@bp.get("/candidates")
+def candidates() -> str:
+    session = get_session()
+    rows = session.scalars(select(Candidate).order_by(Candidate.candidate_number).limit(PAGE_SIZE))
+    return render_template(
+        "admin/candidates.html",
+        candidates=list(rows),
+        total=session.scalar(select(func.count()).select_from(Candidate)),
+        form=forms.CsrfForm(),
+    )
+
+
+@bp.post("/candidates/import")
+def import_candidates() -> BaseResponse:
+    started: list[str] = []
+
+    def change() -> str:
+        roster, photos = request.files.get("roster"), request.files.get("photos")
+        if roster is None or not roster.filename:
+            raise InvalidParameter("roster", "file is required (CSV)")
+        if photos is None or not photos.filename:
+            raise InvalidParameter("photos", "file is required (zip)")
+        upload = CandidateUpload(roster.read(MAX_ROSTER_BYTES + 1), photos.read(MAX_UPLOAD_BYTES))
+        sessions: sessionmaker[Session] = current_app.extensions[_SESSIONMAKER]
+        encoder: Any = current_app.config.get("CANDIDATE_ENCODER")  # tests swap in a fake
+        started.append(_jobs().start(sessions, current_user.info, upload, encoder))
+        return "Import started."
+
+    response = forms.apply_change(change, url_for("admin.candidates"))
+    if started:
+        return redirect(url_for("admin.import_job", job_id=started[0]), 303)
+    return response
+
+
+@bp.get("/candidates/imports/<job_id>")
+def import_job(job_id: str) -> str:
+    status = _jobs().status(job_id)
+    if status is None:
+        raise NotFound("no such import (imports are kept until the server restarts)")
+    return render_template("admin/import_job.html", status=status)
+
+
+@bp.get("/candidates/imports/<job_id>/status")
+def import_job_status(job_id: str) -> BaseResponse:
+    status = _jobs().status(job_id)
+    if status is None:
+        raise NotFound("no such import")
+    response = jsonify(status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sessions")
+def sessions_page() -> str:
+    session = get_session()
+    seats = session.execute(
+        select(Seat, Hall.name).join(Hall, Hall.hall_id == Seat.hall_id).order_by(Seat.seat_id)
+    ).all()
+    return render_template(
+        "admin/sessions.html",
+        sittings=list(
+            session.scalars(
+                select(ExamSession)
+                .order_by(ExamSession.scheduled_start, ExamSession.session_id)
+                .limit(PAGE_SIZE)
+            )
+        ),
+        exams=list(session.scalars(select(Exam).order_by(Exam.exam_id))),
+        candidates=list(session.scalars(select(Candidate).order_by(Candidate.candidate_number))),
+        seats=seats,
+        form=forms.CsrfForm(),
+    )
+
+
+@bp.post("/sessions")
+def new_session() -> BaseResponse:
+    def change() -> str:
+        session_id = forms.text("session_id", max_length=64, required=False)
+        sitting = Sitting(
+            session_id=forms.identifier("session_id")
+            if session_id
+            else f"sess-{uuid.uuid4().hex[:12]}",
+            exam_id=forms.text("exam_id", max_length=64),
+            candidate_id=forms.text("candidate_id", max_length=64),
+            seat_id=forms.text("seat_id", max_length=64),
+            start=forms.moment("start"),
+            end=forms.moment("end"),
+        )
+        db = get_session()
+        clash = select(ExamSession.session_id).where(
+            ExamSession.exam_id == sitting.exam_id,
+            ExamSession.candidate_id == sitting.candidate_id,
+        )
+        if db.scalar(clash) is not None or db.get(ExamSession, sitting.session_id) is not None:
+            raise InvalidParameter("session", "this candidate already has a session of this exam")
+        schedule_session(db, current_user.info, sitting)
+        return f"Session {sitting.session_id} scheduled."
+
+    return forms.apply_change(change, url_for("admin.sessions_page"))

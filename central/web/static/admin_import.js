@@ -1,0 +1,34 @@
+// Candidate import progress: polls the status endpoint until the import has finished.
+(function () {
+  "use strict";
+  const box = document.getElementById("import-job");
+  if (!box) { return; }
+  const bar = document.getElementById("import-progress");
+  const state = document.getElementById("import-state");
+  const problems = document.getElementById("import-problems");
+
+  function show(status) {
+    bar.max = Math.max(status.total, 1);
+    bar.value = status.done;
+    bar.textContent = status.done + " / " + status.total;
+    const verb = status.state === "running" ? "running" : status.state;
+    state.textContent = verb + ": " + status.done + " of " + status.total + " checked, " +
+      status.imported.length + " imported";
+    problems.replaceChildren(...status.problems.map(function (text) {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+  }
+
+  function poll() {
+    fetch(box.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (status) {
+        show(status);
+        if (status.state === "running") { setTimeout(poll, 500); }
+      })
+      .catch(function () { setTimeout(poll, 2000); });
+  }
+  poll();
+})();
