@@ -53,6 +53,7 @@ ENV_NAMES = {
     "evidence_dir": "EVIDENCE_DIR",
     "evidence_max_bytes": "EVIDENCE_MAX_BYTES",
     "rate_limit_storage": "RATE_LIMIT_STORAGE",
+    "centre_dir": "CENTRE_DIR",
 }
 
 
@@ -117,6 +118,12 @@ class CentralConfig(BaseModel):
         "counts per web process; redis://host:6379 shares them between workers.",
         min_length=1,
         repr=False,
+    )
+
+    centre_dir: str = Field(
+        default="",
+        description="The provisioning centre directory (registry, CA, bundles): kiosks that "
+        "enrol with a one-time token wait here for an admin's approval. Empty: no enrolment.",
     )
 
     @classmethod

@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True, help="kiosk TOML configuration")
     replay = commands.add_parser("replay", help="print the violations a recording would raise")
     add_replay_arguments(replay)
+    enrol = commands.add_parser("enrol", help="join the centre with a one-time token")
+    enrol.add_argument("--central", required=True, help="central's URL, e.g. https://central")
+    enrol.add_argument("--token", required=True, help="from `provisioning enrolment-token`")
+    enrol.add_argument("--out", type=Path, required=True, help="where the bundle is unpacked")
+    enrol.add_argument("--ca-file", type=Path, help="CA certificate of central's TLS")
+    enrol.add_argument("--poll-s", type=float, default=10.0, help="seconds between polls")
     return parser
 
 
@@ -71,6 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from edge_agent import run_agent  # noqa: PLC0415 - OpenCV and vision only when needed
 
         return run_agent.main(args.config)
+    if args.command == "enrol":
+        from edge_agent.enrol import EnrolmentFailed, EnrolOptions, enrol  # noqa: PLC0415
+
+        wanted = EnrolOptions(args.central, args.token, args.out, args.ca_file, args.poll_s)
+        try:
+            out = enrol(wanted)
+        except EnrolmentFailed as exc:
+            print(f"enrolment failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"bundle unpacked in {out}; next: sudo {out}/install.sh")
+        return 0
     if args.command == "replay":
         from edge_agent import replay  # noqa: PLC0415 - OpenCV and vision only when needed
 

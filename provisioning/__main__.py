@@ -61,6 +61,30 @@ def build_parser() -> argparse.ArgumentParser:
     cli.add_reload_arguments(rotate)
     rotate.add_argument("device_id", help="kiosk whose password changes")
     rotate.set_defaults(handler=cli.rotate)
+
+    token = commands.add_parser("enrolment-token", help="one-time token a new kiosk enrols with")
+    token.add_argument("--centre", type=Path, required=True, help="centre directory")
+    token.add_argument("--hall", required=True, help="hall id, e.g. A")
+    token.add_argument("--seat", required=True, help="seat number in the hall, e.g. 07")
+    token.add_argument("--ttl-hours", type=float, default=24.0, help="valid this long")
+    token.set_defaults(handler=cli.enrolment_token)
+
+    pending = commands.add_parser("enrolments", help="kiosks waiting for approval")
+    pending.add_argument("--centre", type=Path, required=True, help="centre directory")
+    pending.set_defaults(handler=cli.enrolments)
+
+    approve = commands.add_parser("approve", help="register a waiting kiosk for its seat")
+    cli.add_reload_arguments(approve)
+    approve.add_argument("request_id", help="from `enrolments`")
+    approve.add_argument("--by", default="admin", help="who approves (kept in the registry)")
+    approve.set_defaults(handler=cli.approve)
+
+    reject = commands.add_parser("reject", help="refuse a waiting kiosk")
+    reject.add_argument("--centre", type=Path, required=True, help="centre directory")
+    reject.add_argument("request_id", help="from `enrolments`")
+    reject.add_argument("--by", default="admin", help="who rejects (kept in the registry)")
+    reject.add_argument("--reason", default="", help="why")
+    reject.set_defaults(handler=cli.reject)
     return parser
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from provisioning import broker_control, centre, devices, registry
+from provisioning import broker_control, centre, devices, enrolment, registry
 from provisioning.settings import BrokerSettings, CentreSettings
 
 
@@ -66,6 +67,36 @@ def rotate(args: argparse.Namespace) -> None:
     print(f"new password for {device.device_id} (version {device.credential_version})")
     print(f"  install {tarball}'s etc/broker.env on the kiosk; its outbox keeps queued events")
     _reload(args)
+
+
+def enrolment_token(args: argparse.Namespace) -> None:
+    ttl = dt.timedelta(hours=args.ttl_hours)
+    token = enrolment.issue_token(args.centre, args.hall, args.seat, ttl)
+    print(f"enrolment token for seat {args.hall}-{args.seat}, valid {args.ttl_hours:g} h, once:")
+    print(f"  {token}")
+    print("  on the kiosk: python -m edge_agent enrol --central <central URL> --token <token>")
+
+
+def enrolments(args: argparse.Namespace) -> None:
+    waiting = enrolment.pending(args.centre)
+    if not waiting:
+        print("no kiosk is waiting for approval")
+    for request in waiting:
+        host = f" (host {request.hostname})" if request.hostname else ""
+        print(f"{request.request_id}  seat {request.hall}-{request.seat}{host}"
+              f"  since {request.requested_at.isoformat()}")  # fmt: skip
+
+
+def approve(args: argparse.Namespace) -> None:
+    request = enrolment.approve(args.centre, args.request_id, args.by)
+    print(f"approved {request.request_id}: {request.device_id} for seat {request.hall}-"
+          f"{request.seat}; the kiosk downloads its bundle at its next poll")  # fmt: skip
+    _reload(args)
+
+
+def reject(args: argparse.Namespace) -> None:
+    request = enrolment.reject(args.centre, args.request_id, args.by, args.reason)
+    print(f"rejected {request.request_id} (seat {request.hall}-{request.seat})")
 
 
 def _reload(args: argparse.Namespace) -> bool:

@@ -53,11 +53,46 @@ class Device(Record):
     revoked_reason: str = Field("", max_length=500, description="Why it was revoked.")
 
 
+RequestStatus = Literal["pending", "approved", "rejected", "delivered"]
+
+
+class EnrolmentToken(Record):
+    """A one-time enrolment token for a seat; the registry keys it by its sha256."""
+
+    hall: str
+    seat: str
+    expires_at: dt.datetime
+    issued_at: dt.datetime
+    used_by: str | None = Field(None, description="The request that used it up.")
+
+
+class EnrolmentRequest(Record):
+    """A kiosk that presented a token, waiting for (or past) an admin's decision."""
+
+    request_id: str
+    token_hash: str
+    hall: str
+    seat: str
+    hostname: str = Field("", max_length=253)
+    requested_at: dt.datetime
+    status: RequestStatus = "pending"
+    decided_by: str = ""
+    decided_at: dt.datetime | None = None
+    reason: str = Field("", max_length=500)
+    device_id: str | None = None
+
+
 class Registry(Record):
     format_version: Literal[1] = Field(1, description="File format version.")
     settings: CentreSettings = Field(default_factory=CentreSettings, description="Centre.")
     services: list[ServiceAccount] = Field(default_factory=list, description="Central's logins.")
     devices: dict[str, Device] = Field(default_factory=dict, description="Kiosks by id.")
+    enrolment_tokens: dict[str, EnrolmentToken] = Field(
+        default_factory=dict, description="One-time enrolment tokens by sha256."
+    )
+    enrolment_requests: dict[str, EnrolmentRequest] = Field(
+        default_factory=dict, description="Kiosks that presented a token, by request id."
+    )
 
     def active_devices(self) -> list[Device]:
         return [d for d in self.devices.values() if d.status == "active"]

@@ -15,6 +15,7 @@ from central.web import (
     api,
     auth,
     console,
+    enrolments,
     evidence,
     halls,
     live,
@@ -47,6 +48,7 @@ def _defaults(settings: CentralConfig) -> dict[str, Any]:
         "EVIDENCE_DIR": settings.evidence_dir,
         "EVIDENCE_MAX_BYTES": settings.evidence_max_bytes,
         "RATELIMIT_STORAGE_URI": settings.rate_limit_storage,
+        "CENTRE_DIR": settings.centre_dir,
     }
 
 
@@ -77,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(enrolments.bp)
     app.register_blueprint(admin.bp)
     app.after_request(_security_headers)
     return app
