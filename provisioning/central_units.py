@@ -11,6 +11,8 @@ from provisioning.files import PUBLIC, write_file, write_private
 from provisioning.units import INSTALL_PREFIX
 
 WEB_UNIT = "proctor-central-web.service"
+WEB_TLS_CERT = "tls/web.pem"  # central's HTTPS certificate, from the centre's CA
+WEB_TLS_KEY = "tls/web.key"
 INGEST_UNIT = "proctor-ingest@.service"
 COMMON_ENV = "central-common.env"
 
@@ -55,8 +57,15 @@ StartLimitIntervalSec=0
 Type=simple
 EnvironmentFile={central_dir / COMMON_ENV}
 EnvironmentFile={central_dir / "central-web.env"}
+# HTTPS on 443 for kiosks (evidence uploads, enrolment) and staff: the certificate is signed
+# by the centre's CA, which every kiosk bundle carries. The key reaches the unprivileged
+# service as a systemd credential; binding 443 needs only CAP_NET_BIND_SERVICE.
+LoadCredential=web.key:{central_dir / WEB_TLS_KEY}
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 ExecStart={INSTALL_PREFIX}/venv/bin/gunicorn --worker-class gevent --workers {web_workers} \\
-    --bind 127.0.0.1:8000 --forwarded-allow-ips 127.0.0.1 "central.web:create_app()"
+    --bind 0.0.0.0:443 --certfile {central_dir / WEB_TLS_CERT} \\
+    --keyfile ${{CREDENTIALS_DIRECTORY}}/web.key "central.web:create_app()"
 {_RUN_AS_SANDBOXED_SERVICE}"""
 
 

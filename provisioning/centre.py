@@ -41,6 +41,7 @@ def init_centre(centre_dir: Path, settings: CentreSettings) -> CentreFiles:
         reg = Registry(settings=settings)
         paths = broker_files.broker_paths(centre_dir, settings.broker)
         _write_server_cert(paths, ca, settings.broker.host)
+        _write_web_cert(centre_dir / CENTRAL_DIR, ca, settings.broker.host)
         env_files = _create_service_accounts(centre_dir, reg)
         central_units.write_central_units(centre_dir / CENTRAL_DIR)
         registry.save(centre_dir, reg)
@@ -55,6 +56,14 @@ def _write_server_cert(paths: broker_files.BrokerPaths, ca: KeyAndCert, host: st
     server = make_server_cert(ca, host)
     write_private(paths.key, server.key_pem)
     write_file(paths.cert, server.cert_pem, PUBLIC)
+
+
+def _write_web_cert(central_dir: Path, ca: KeyAndCert, host: str) -> None:
+    """Central's own HTTPS certificate (its own key), for the same host name as the broker:
+    kiosks reach both at the centre server's address."""
+    web = make_server_cert(ca, host)
+    write_private(central_dir / central_units.WEB_TLS_KEY, web.key_pem)
+    write_file(central_dir / central_units.WEB_TLS_CERT, web.cert_pem, PUBLIC)
 
 
 def _create_service_accounts(centre_dir: Path, reg: Registry) -> list[Path]:
