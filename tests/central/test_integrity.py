@@ -18,6 +18,7 @@ from central.__main__ import main as central_main
 from central.models import DeadLetter, DeviceKey, DeviceMessage, Event
 from central.services import StoreItem, store_batch
 from central.services.integrity import RegisteredKey, integrity_report, sync_device_keys
+from protocol import CheckIn, ViolationEvent, decode, encode, topic_for
 from protocol.models import AckedMessage
 from protocol.signing import Chain, sign
 from provisioning.__main__ import main as provisioning_main
@@ -33,13 +34,16 @@ def public_b64(key: Ed25519PrivateKey) -> str:
 
 
 def signed(messages: Sequence[AckedMessage], key: Ed25519PrivateKey) -> list[AckedMessage]:
-    """What a kiosk with `key` sends: each message linked to the previous one and signed."""
-    chain, out = Chain(), []
+    """What central receives from a kiosk with `key`: each message linked to the previous one,
+    signed, and sent through the wire encoding (central checks what it decoded)."""
+    chain, out = Chain(), list[AckedMessage]()
     for message in messages:
         linked = message.model_copy(update=chain.link({}))
         done = linked.model_copy(update={"signature": sign(key, linked)})
         chain.advance(done)
-        out.append(done)
+        received = decode(topic_for(done), encode(done)).message
+        assert isinstance(received, ViolationEvent | CheckIn)
+        out.append(received)
     return out
 
 
