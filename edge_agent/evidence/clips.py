@@ -13,7 +13,6 @@ violation that is already encoded is ignored; a second request while pending upd
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from edge_agent.evidence.audio_mux import mux_audio
 from edge_agent.evidence.encode import best_snapshot, encode_webm
 from edge_agent.evidence.ring import BufferedFrame, EncodeError, FrameRing
 from edge_agent.evidence.store import EvidenceError, EvidenceStore
+from edge_agent.threads import lower_thread_priority
 from edge_agent.vision.types import Image
 from protocol.models import EvidenceRef
 
@@ -76,21 +76,6 @@ class _Request:
         begin = self.start_mono - self.pre_roll_s
         end = (self.end_mono if self.end_mono is not None else self.start_mono) + self.post_roll_s
         return begin, min(end, begin + max_clip_s)
-
-
-def lower_thread_priority(niceness: int) -> int | None:
-    """Raise the calling thread's nice value by `niceness` (Linux: nice is per thread, and
-    threads it starts, such as the encoder's, inherit it). Returns the new value."""
-    if niceness <= 0 or not hasattr(os, "setpriority"):
-        return None
-    tid = threading.get_native_id()
-    try:
-        current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
-        return os.getpriority(os.PRIO_PROCESS, tid)
-    except OSError as exc:
-        log.warning("cannot lower the clip worker's priority: %s", exc)
-        return None
 
 
 class ClipRecorder:
