@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
+from central.domain_models import Hall, Seat
 from central.services.access import (
     hall_of_device,
     hall_of_evidence,
@@ -13,6 +14,7 @@ from central.services.access import (
     hall_of_session,
     may_see_hall,
 )
+from central.services.seats import get_hall, get_seat
 from central.services.users import UserInfo
 from central.web.database import get_session
 
@@ -27,6 +29,20 @@ def current_info() -> UserInfo:
 def require_hall(hall_id: str | None) -> None:
     if not may_see_hall(get_session(), current_info(), hall_id):
         abort(403, description=FORBIDDEN)
+
+
+def visible_hall(hall_id: str) -> Hall:
+    """The hall (404 when there is none), if the user may see it (403 otherwise)."""
+    hall = get_hall(get_session(), hall_id)
+    require_hall(hall.hall_id)
+    return hall
+
+
+def visible_seat(seat_id: str) -> Seat:
+    """The seat (404 when there is none), if the user may see its hall (403 otherwise)."""
+    seat = get_seat(get_session(), seat_id)
+    require_hall(seat.hall_id)
+    return seat
 
 
 def require_seat(seat_id: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from central.services.seats import floor_plan, get_hall, get_seat, seat_events
-from central.web.access import require_hall
+from central.services.seats import floor_plan, seat_events
+from central.web.access import visible_hall, visible_seat
 from central.web.auth import role_required
 from central.web.database import get_session
 from central.web.serializers import event_to_dict
@@ -24,8 +24,7 @@ def _no_store(response: Response) -> Response:
 @role_required(*STAFF)
 def hall_seats(hall_id: str) -> Response:
     session = get_session()
-    hall = get_hall(session, hall_id)
-    require_hall(hall.hall_id)
+    hall = visible_hall(hall_id)
     return jsonify(floor_plan(session, hall))
 
 
@@ -33,6 +32,5 @@ def hall_seats(hall_id: str) -> Response:
 @role_required(*STAFF)
 def seat_event_list(seat_id: str) -> Response:
     session = get_session()
-    seat = get_seat(session, seat_id)
-    require_hall(seat.hall_id)
+    seat = visible_seat(seat_id)
     return jsonify({"items": [event_to_dict(e) for e in seat_events(session, seat)]})

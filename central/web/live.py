@@ -24,8 +24,8 @@ from central.services.commands import CommandRequest, command_to_dict, issue_com
 from central.services.errors import InvalidParameter
 from central.services.feed import json_default
 from central.services.hall_console import acknowledge_alert, hall_of_violation, hall_snapshot
-from central.services.seats import get_hall, get_seat, seat_events
-from central.web.access import current_info, require_hall
+from central.services.seats import seat_events
+from central.web.access import current_info, require_hall, visible_hall, visible_seat
 from central.web.auth import role_required
 from central.web.database import get_session
 from central.web.feed_hub import FeedHub
@@ -86,8 +86,7 @@ def halls() -> str:
 @role_required(*WATCHERS)
 def console_page(hall_id: str) -> str:
     session = get_session()
-    hall = get_hall(session, hall_id)
-    require_hall(hall.hall_id)
+    hall = visible_hall(hall_id)
     # Serialised once, HTML-safe (<, >, & escaped) for the page's JSON data block.
     snapshot = htmlsafe_json_dumps(
         hall_snapshot(session, hall), dumps=json.dumps, default=json_default
@@ -104,8 +103,7 @@ def console_page(hall_id: str) -> str:
 @role_required(*WATCHERS)
 def console_snapshot(hall_id: str) -> Response:
     session = get_session()
-    hall = get_hall(session, hall_id)
-    require_hall(hall.hall_id)
+    hall = visible_hall(hall_id)
     body = json.dumps(hall_snapshot(session, hall), default=json_default)
     return Response(body, mimetype="application/json")
 
@@ -114,8 +112,7 @@ def console_snapshot(hall_id: str) -> Response:
 @role_required(*WATCHERS)
 def live_feed(hall_id: str) -> Response:
     session = get_session()
-    hall = get_hall(session, hall_id)
-    require_hall(hall.hall_id)
+    hall = visible_hall(hall_id)
     session.close()  # the stream reads in its own short sessions
     cursor = parse_cursor(request.headers.get("Last-Event-ID"), request.args.get("after"))
     sessions: sessionmaker[Session] = current_app.extensions[_SESSIONS_EXTENSION]
@@ -132,8 +129,7 @@ def live_feed(hall_id: str) -> Response:
 @role_required(*WATCHERS)
 def seat_detail(seat_id: str) -> Response:
     session = get_session()
-    seat = get_seat(session, seat_id)
-    require_hall(seat.hall_id)
+    seat = visible_seat(seat_id)
     events = seat_events(session, seat, SEAT_DETAIL_EVENTS)
     evidence = [
         {**ref, "event_id": e.event_id, "type": e.type, "url": f"/api/v1/evidence/{ref['sha256']}"}
@@ -167,8 +163,7 @@ def _json_body() -> dict[str, Any]:
 @role_required(*ACTORS)
 def send_command(seat_id: str) -> tuple[Response, int]:
     session = get_session()
-    seat = get_seat(session, seat_id)
-    require_hall(seat.hall_id)
+    visible_seat(seat_id)  # 404 or 403 before anything is queued
     body = _json_body()
     command_type = CONSOLE_COMMANDS.get(str(body.get("type")))
     if command_type is None:
