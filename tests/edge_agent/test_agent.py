@@ -13,6 +13,7 @@ import cv2
 import pytest
 
 from edge_agent.agent import Agent
+from edge_agent.evidence.records import EvidenceError
 from edge_agent.kiosk_config import KioskConfig
 from protocol import ViolationEvent, decode
 
@@ -50,7 +51,10 @@ def test_agent_on_the_gaze_recording(tmp_path: Path, fixtures_dir: Path) -> None
     deadline = time.monotonic() + 90
     while not agent.join(timeout=0.5):
         assert time.monotonic() < deadline, "the agent did not finish the recording"
-        health = agent.health.snapshot()
+        try:
+            health = agent.health.snapshot()
+        except EvidenceError:  # the recording ended and the agent closed its store meanwhile
+            continue
         if health.fps is not None:
             snapshot = health
     messages = _outbox(config.outbox_path())

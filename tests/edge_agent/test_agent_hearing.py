@@ -14,6 +14,7 @@ import pytest
 
 from edge_agent.agent import Agent
 from edge_agent.evidence.audio_mux import verify_av
+from edge_agent.evidence.records import EvidenceError
 from edge_agent.kiosk_config import KioskConfig
 from protocol import ViolationEvent, decode
 
@@ -47,7 +48,10 @@ def _run(agent: Agent) -> list[float]:
     deadline = time.monotonic() + 120
     while not agent.join(timeout=0.5):
         assert time.monotonic() < deadline, "the agent did not finish the recording"
-        level = agent.health.snapshot().audio_level_dbfs
+        try:
+            level = agent.health.snapshot().audio_level_dbfs
+        except EvidenceError:  # the recording ended and the agent closed its store meanwhile
+            continue
         if level is not None:
             levels.append(level)
     return levels
