@@ -6,7 +6,9 @@ rows, publishes each at QoS 1 on `proctor/v1/{centre}/{device}/command` and mark
 nothing is published and the rows stay queued; after a reconnect, or when a PUBACK does not
 come within PUBACK_TIMEOUT_S, they are published again. A kiosk applies a command id once
 (edge_agent/seat/commands.py), so a second copy is harmless. Rows past their time to live
-expire instead (central/services/commands.py). The same loop trims the live feed now and then.
+expire instead (central/services/commands.py). The same loop trims the live feed now and then,
+and sweeps for seats whose next sitting has not reached their kiosk yet
+(central/services/delivery.py): a kiosk bound or a sitting over since the last sweep.
 
 Run one publisher per deployment (`python -m central.command_publisher`): two would both
 publish each row, harmless but wasteful.
@@ -30,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from central.db import create_db_engine, make_sessionmaker
 from central.services import feed
 from central.services.commands import advance, due_commands, to_wire
+from central.services.delivery import deliver_due
 from protocol import encode, topic_for
 from protocol.broker_url import BrokerUrl
 
@@ -43,6 +46,7 @@ RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 15
 DB_RETRY_S = 1.0
 PRUNE_EVERY_S = 60.0  # the live feed keeps an hour (central/services/feed.py); this trims it
+DELIVER_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class PublisherOptions:
     broker: BrokerUrl
     database_url: str = field(repr=False)
     client_id: str = "central-commands"
+    deliver_every_s: float = DELIVER_EVERY_S
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class CommandPublisher:
         self.published = 0  # commands the broker acknowledged
         self.cycles = 0  # loop turns: lets a caller know the loop looked at the queue again
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        self._next_delivery = time.monotonic()  # the first turn sweeps
+        self.delivered = 0  # sittings the sweeps sent
         self._client = self._make_client()
         self._thread = threading.Thread(target=self._run, name="command-publisher", daemon=True)
 
@@ -179,6 +186,14 @@ class CommandPublisher:
                 pruned = feed.prune(session.connection(), datetime.now(UTC))
             if pruned:
                 log.info("pruned %s old live feed rows", pruned)
+        if time.monotonic() >= self._next_delivery:
+            self._next_delivery = time.monotonic() + self.options.deliver_every_s
+            with self._sessions.begin() as session:
+                sent = deliver_due(session)
+            if sent:
+                self.delivered += len(sent)
+                log.info("sent %s sittings to their kiosks", len(sent))
+                self._wake.set()  # publish them on the next turn, not after POLL_S
 
     def _forget_on_disconnect(self) -> None:
         """After a lost connection, whatever had no PUBACK is published again."""

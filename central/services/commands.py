@@ -25,7 +25,8 @@ from central.services import feed
 from central.services.audit import record
 from central.services.errors import Conflict, InvalidParameter, NotFound
 from central.services.users import UserInfo
-from protocol import Command, CommandReceipt, CommandType, uuid7
+from protocol import MAX_PAYLOAD_BYTES, Command, CommandReceipt, CommandType, encode, uuid7
+from protocol.topics import TopicKind
 
 COMMAND_TTL = timedelta(minutes=10)  # a warning or pause delivered later would do harm
 MAX_TEXT = 500
@@ -48,6 +49,9 @@ class CommandRequest:
     seat_id: str
     type: CommandType
     args: dict[str, Any]
+    # None: COMMAND_TTL from now. An exam or an enrolment stays worth delivering until the
+    # sitting's scheduled end, however long the kiosk is away.
+    expires_at: datetime | None = None
 
 
 def issue_command(session: Session, actor: UserInfo, request: CommandRequest) -> OutgoingCommand:
@@ -70,7 +74,7 @@ def issue_command(session: Session, actor: UserInfo, request: CommandRequest) ->
         args=request.args,
         issued_by=actor.username,
         issued_at=now,
-        expires_at=now + COMMAND_TTL,
+        expires_at=request.expires_at or now + COMMAND_TTL,
         state="queued",
         detail="",
         published_at=None,
@@ -83,11 +87,23 @@ def issue_command(session: Session, actor: UserInfo, request: CommandRequest) ->
         actor,
         f"command.{request.type.value}",
         ("seat", seat.seat_id),
-        {"command_id": row.command_id, "device_id": seat.device_id, "args": request.args},
+        {"command_id": row.command_id, "device_id": seat.device_id, "args": _audited(request)},
     )
     session.flush()
     feed.append(session.connection(), [_feed_item(row, hall.hall_id)], now)
     return row
+
+
+def _audited(request: CommandRequest) -> dict[str, Any]:
+    """Arguments as the audit log keeps them: an exam by id and version, an enrolment by
+    session and candidate (never the questions, nor the candidate's face encoding)."""
+    if request.type is CommandType.LOAD_EXAM:
+        exam = request.args.get("exam") or {}
+        return {"exam_id": exam.get("id"), "version": exam.get("version")}
+    if request.type is CommandType.ENROL:
+        enrolment = request.args.get("enrolment") or {}
+        return {k: enrolment.get(k) for k in ("session_id", "candidate_id", "exam_id")}
+    return request.args
 
 
 def _check(row: OutgoingCommand) -> None:
@@ -98,9 +114,14 @@ def _check(row: OutgoingCommand) -> None:
     ):
         raise InvalidParameter("text", f"a warning needs a text of 1 to {MAX_TEXT} characters")
     try:
-        to_wire(row)
+        size = len(encode(to_wire(row)))
     except ValidationError as exc:
         raise InvalidParameter("command", str(exc.errors()[0]["msg"])) from None
+    limit = MAX_PAYLOAD_BYTES[TopicKind.COMMAND]
+    if size > limit:  # the kiosk would refuse it unread; say so while someone is looking
+        raise InvalidParameter(
+            "command", f"{size} bytes on the wire; a command may have at most {limit}"
+        )
 
 
 def to_wire(row: OutgoingCommand) -> Command:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from central.domain_models import Candidate, Exam, ExamSession, Hall, Seat
 from central.services.candidate_imports import MAX_ROSTER_BYTES, CandidateUpload
+from central.services.delivery import deliver_seat, delivery_status, in_words
 from central.services.errors import InvalidParameter, NotFound
 from central.services.import_jobs import ImportJobs
 from central.services.planning import Sitting, schedule_session
@@ -88,20 +89,42 @@ def sessions_page() -> str:
     seats = session.execute(
         select(Seat, Hall.name).join(Hall, Hall.hall_id == Seat.hall_id).order_by(Seat.seat_id)
     ).all()
+    sittings = list(
+        session.scalars(
+            select(ExamSession)
+            .order_by(ExamSession.scheduled_start, ExamSession.session_id)
+            .limit(PAGE_SIZE)
+        )
+    )
     return render_template(
         "admin/sessions.html",
-        sittings=list(
-            session.scalars(
-                select(ExamSession)
-                .order_by(ExamSession.scheduled_start, ExamSession.session_id)
-                .limit(PAGE_SIZE)
-            )
-        ),
+        sittings=sittings,
+        deliveries=delivery_status(session, sittings),
         exams=list(session.scalars(select(Exam).order_by(Exam.exam_id))),
         candidates=list(session.scalars(select(Candidate).order_by(Candidate.candidate_number))),
         seats=seats,
         form=forms.CsrfForm(),
     )
+
+
+@bp.post("/sessions/<session_id>/deliver")
+def deliver_session(session_id: str) -> BaseResponse:
+    """Send the sitting to its kiosk again (a kiosk that was reset or replaced)."""
+    db = get_session()
+    sitting = db.get(ExamSession, session_id)
+    if sitting is None:
+        raise NotFound(f"no session {session_id!r}")
+    seat_id = sitting.seat_id
+
+    def change() -> str:
+        delivery = deliver_seat(db, current_user.info, seat_id, force=True)
+        if delivery.session_id != session_id:
+            raise InvalidParameter(
+                "session", f"{session_id} is not its seat's next sitting; nothing was sent"
+            )
+        return f"Session {session_id}: {in_words(delivery)}"
+
+    return forms.apply_change(change, url_for("admin.sessions_page"))
 
 
 @bp.post("/sessions")
@@ -126,6 +149,7 @@ def new_session() -> BaseResponse:
         if db.scalar(clash) is not None or db.get(ExamSession, sitting.session_id) is not None:
             raise InvalidParameter("session", "this candidate already has a session of this exam")
         schedule_session(db, current_user.info, sitting)
-        return f"Session {sitting.session_id} scheduled."
+        delivery = deliver_seat(db, current_user.info, sitting.seat_id)
+        return f"Session {sitting.session_id} scheduled. {in_words(delivery, sitting.session_id)}"
 
     return forms.apply_change(change, url_for("admin.sessions_page"))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from central.domain_models import Centre, Hall, Seat
+from central.services.delivery import deliver_seat, in_words
 from central.services.errors import NotFound
 from central.services.planning import (
     HallLayout,
@@ -156,7 +157,11 @@ def seat_kiosk(seat_id: str) -> BaseResponse:
         if device_id is not None:
             device_id = forms.identifier("device_id")
         bind_kiosk(session, current_user.info, seat_id, device_id)
-        return f"Seat {seat.label}: kiosk {device_id or 'unbound'}."
+        if device_id is None:
+            return f"Seat {seat.label}: kiosk unbound."
+        delivery = deliver_seat(session, current_user.info, seat_id)
+        sent = "" if delivery.state == "no_sitting" else " " + in_words(delivery)
+        return f"Seat {seat.label}: kiosk {device_id}.{sent}"
 
     return forms.apply_change(change, back)
 

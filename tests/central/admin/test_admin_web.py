@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.console_models import OutgoingCommand
 from central.db import create_db_engine, make_sessionmaker
 from central.domain_models import AuditEntry, Candidate, Exam, ExamSession, Hall, Seat
 from central.services.planning import exam_definition, proctoring_policy
@@ -267,6 +269,74 @@ def test_schedule_a_session(admin_app: Flask) -> None:
     assert "session.schedule" in _actions(admin_app)
     _post(client, "/admin/seats/h1-A1/remove", {}, "/admin/halls/h1")
     assert "seat &#39;A1&#39; has sessions" in client.get("/admin/halls/h1").get_data(as_text=True)
+
+
+def _import_candidate(client: FlaskClient, number: str, name: str) -> None:
+    roster = f"candidate_number,name,photo\n{number},{name},a.jpg\n".encode()
+    form = {"roster": (io.BytesIO(roster), "r.csv"),
+            "photos": (io.BytesIO(zip_of({"a.jpg": b"x"})), "p.zip"),
+            "csrf_token": csrf_token(client, "/admin/candidates")}  # fmt: skip
+    job = client.post("/admin/candidates/import", data=form, content_type="multipart/form-data")
+    deadline = time.monotonic() + 10
+    while client.get(job.headers["Location"] + "/status").get_json()["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _commands(app: Flask) -> list[tuple[str, str]]:
+    with _db(app) as session:
+        rows = session.scalars(select(OutgoingCommand).order_by(OutgoingCommand.issued_at))
+        return [(r.type, r.device_id) for r in rows]
+
+
+def test_scheduling_sends_the_exam_and_enrolment_to_the_seat_kiosk(admin_app: Flask) -> None:
+    client = login(admin_app, "ada")
+    _centre_and_hall(client)
+    _post(client, "/admin/halls/h1/fill", {}, "/admin/halls/h1")
+    _upload(client, "/admin/exams", {"exam_id": "e1", "title": "E", "duration_min": "30"},
+            BANK.encode(), "b.csv")  # fmt: skip
+    _import_candidate(client, "7", "Ann")
+    _import_candidate(client, "8", "Ben")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    sitting = {"candidate_id": "cand-7", "seat_id": "h1-A1", "exam_id": "e1",
+               "start": f"{start:%Y-%m-%dT%H:%M}",
+               "end": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+               "session_id": "s-1"}  # fmt: skip
+    # No kiosk at the seat yet: scheduled, and the admin is told why nothing went out.
+    _post(client, "/admin/sessions", sitting, "/admin/sessions")
+    page = client.get("/admin/sessions").get_data(as_text=True)
+    assert "Session s-1 scheduled. Not sent yet: no kiosk is bound to the seat." in page
+    assert '<span class="delivery" data-session="s-1">not sent</span>' in page
+    assert _commands(admin_app) == []
+    # Binding the kiosk sends it, and says so.
+    _post(client, "/admin/seats/h1-A1/kiosk", {"device_id": "kiosk-9"}, "/admin/halls/h1")
+    hall_page = client.get("/admin/halls/h1").get_data(as_text=True)
+    assert "Seat A1: kiosk kiosk-9. Exam and enrolment sent to the kiosk." in hall_page
+    assert _commands(admin_app) == [("load_exam", "kiosk-9"), ("enrol", "kiosk-9")]
+    page = client.get("/admin/sessions").get_data(as_text=True)
+    assert '<span class="delivery" data-session="s-1">sending</span>' in page
+    # A later sitting at the same seat waits for the first; asking to send it says so.
+    later = {**sitting, "candidate_id": "cand-8", "session_id": "s-2",
+             "start": f"{start + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+             "end": f"{start + timedelta(hours=3):%Y-%m-%dT%H:%M}"}  # fmt: skip
+    _post(client, "/admin/sessions", later, "/admin/sessions")
+    page = client.get("/admin/sessions").get_data(as_text=True)
+    assert "Session s-2 scheduled. The seat&#39;s next sitting is s-1" in page
+    _post(client, "/admin/sessions/s-2/deliver", {}, "/admin/sessions")
+    assert "s-2 is not its seat&#39;s next sitting; nothing was sent" in client.get(
+        "/admin/sessions"
+    ).get_data(as_text=True)
+    # Sending again (a kiosk that was reset) queues both once more.
+    _post(client, "/admin/sessions/s-1/deliver", {}, "/admin/sessions")
+    assert "Session s-1: Exam and enrolment sent to the kiosk." in client.get(
+        "/admin/sessions"
+    ).get_data(as_text=True)
+    assert len(_commands(admin_app)) == 4
+    reviewer = login(admin_app, "rita")
+    token = csrf_token(reviewer, "/login")
+    refused = reviewer.post("/admin/sessions/s-1/deliver", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert len(_commands(admin_app)) == 4
 
 
 def test_candidate_import_computes_real_encodings_on_the_server(admin_app: Flask) -> None:
