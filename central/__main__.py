@@ -1,5 +1,5 @@
 """Admin commands: `python -m central migrate | create-user NAME --role ROLE |
-sync-devices --centre DIR | web`."""
+sync-devices --centre DIR | purge-evidence [--dry-run] [--now ISO8601] | web`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from central.config import CentralConfig, describe_errors
 from central.db import create_db_engine, make_sessionmaker, redact, upgrade_database
+from central.retention_cli import cmd_purge_evidence, moment
 from central.services import ROLES, ServiceError, create_user, set_password
 from central.services.integrity import RegisteredKey, sync_device_keys
 from central.web import create_app
@@ -39,6 +40,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="load the kiosks' signing keys and revocations from the provisioning registry",
     )
     sync.add_argument("--centre", type=Path, required=True, help="the centre directory")
+    purge = commands.add_parser(
+        "purge-evidence", help="delete evidence files the exams' retention policies let go"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="say what would go; change nothing")
+    purge.add_argument(
+        "--now", type=moment, help="judge the policies at this time (ISO 8601; default: now)"
+    )
     web = commands.add_parser("web", help="run the web service (werkzeug server)")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8000)
@@ -109,18 +117,24 @@ def main(argv: list[str] | None = None) -> int:
         log.error("invalid configuration: %s", describe_errors(exc))
         return 2
     try:
-        if args.command == "migrate":
-            upgrade_database(config.database_url)
-            print(f"database {redact(config.database_url)} is up to date")
-            return 0
-        if args.command == "create-user":
-            return cmd_create_user(config, args)
-        if args.command == "sync-devices":
-            return cmd_sync_devices(config, args)
-        return cmd_web(config, args)
+        return _run(config, args)
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _run(config: CentralConfig, args: argparse.Namespace) -> int:
+    if args.command == "migrate":
+        upgrade_database(config.database_url)
+        print(f"database {redact(config.database_url)} is up to date")
+        return 0
+    if args.command == "create-user":
+        return cmd_create_user(config, args)
+    if args.command == "sync-devices":
+        return cmd_sync_devices(config, args)
+    if args.command == "purge-evidence":
+        return cmd_purge_evidence(config, dry_run=args.dry_run, now=args.now)
+    return cmd_web(config, args)
 
 
 if __name__ == "__main__":

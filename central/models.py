@@ -195,7 +195,8 @@ class User(Base):
 class Evidence(Base):
     """One evidence file (clip or snapshot) uploaded by a kiosk, named by its sha256. The file
     lives under the evidence directory at `stored_path`, which the server derived from the
-    hash (never from client input)."""
+    hash (never from client input). A purged file's row stays as a tombstone (`purged_at`), so
+    its links can say when and why it went (central/services/retention.py)."""
 
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_device_id", "device_id"), MYSQL_TABLE_OPTIONS)
@@ -206,3 +207,5 @@ class Evidence(Base):
     stored_path: Mapped[str] = mapped_column(String(255))
     device_id: Mapped[str | None] = mapped_column(String(ID_LEN))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    purged_reason: Mapped[str | None] = mapped_column(String(255))

@@ -1,6 +1,7 @@
-"""systemd units for the centre server: central web (gunicorn, gevent workers) and N ingest
+"""systemd units for the centre server: central web (gunicorn, gevent workers), N ingest
 workers as instances of one template (`proctor-ingest@1`, `@2`, ...), each with its own broker
-login, because the broker makes the username the client id."""
+login, because the broker makes the username the client id, and a daily timer that deletes
+evidence the exams' retention policies let go (docs/retention.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ WEB_UNIT = "proctor-central-web.service"
 WEB_TLS_CERT = "tls/web.pem"  # central's HTTPS certificate, from the centre's CA
 WEB_TLS_KEY = "tls/web.key"
 INGEST_UNIT = "proctor-ingest@.service"
+PURGE_UNIT = "proctor-evidence-purge.service"
+PURGE_TIMER = "proctor-evidence-purge.timer"
 COMMON_ENV = "central-common.env"
 
 
@@ -85,10 +88,51 @@ ExecStart={INSTALL_PREFIX}/venv/bin/python -m central.ingest
 {_RUN_AS_SANDBOXED_SERVICE}"""
 
 
+def purge_unit(central_dir: Path) -> str:
+    """One run of the retention purge; started by the timer (or by hand, any time)."""
+    return f"""\
+[Unit]
+Description=Proctor evidence purge (deletes evidence the retention policies let go)
+After=network-online.target mariadb.service
+
+[Service]
+Type=oneshot
+EnvironmentFile={central_dir / COMMON_ENV}
+ExecStart={INSTALL_PREFIX}/venv/bin/python -m central purge-evidence
+User=proctor
+Group=proctor
+WorkingDirectory=/var/lib/proctor-central
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+ReadWritePaths=/var/lib/proctor-central
+"""
+
+
+def purge_timer() -> str:
+    # Persistent: a day missed while the server was off is caught up at the next boot.
+    return f"""\
+[Unit]
+Description=Daily proctor evidence purge
+
+[Timer]
+OnCalendar=*-*-* 03:30:00
+RandomizedDelaySec=30min
+Persistent=true
+Unit={PURGE_UNIT}
+
+[Install]
+WantedBy=timers.target
+"""
+
+
 def write_central_units(central_dir: Path) -> list[Path]:
     central_dir = central_dir.resolve()
     write_private(central_dir / COMMON_ENV, common_env())
+    systemd = central_dir / "systemd"
     return [
-        write_file(central_dir / "systemd" / WEB_UNIT, web_unit(central_dir), PUBLIC),
-        write_file(central_dir / "systemd" / INGEST_UNIT, ingest_unit(central_dir), PUBLIC),
+        write_file(systemd / WEB_UNIT, web_unit(central_dir), PUBLIC),
+        write_file(systemd / INGEST_UNIT, ingest_unit(central_dir), PUBLIC),
+        write_file(systemd / PURGE_UNIT, purge_unit(central_dir), PUBLIC),
+        write_file(systemd / PURGE_TIMER, purge_timer(), PUBLIC),
     ]

@@ -36,6 +36,26 @@ DEFAULT_WEIGHTS: dict[ViolationType, float] = {
 
 UNKNOWN_TYPE_WEIGHT = 5.0  # a type this server does not know yet (a newer kiosk)
 Weight = Annotated[float, Field(ge=0, le=100)]
+Days = Annotated[int, Field(ge=0, le=3650)]
+
+
+class RetentionPolicy(BaseModel):
+    """How long central keeps a session's evidence files (docs/retention.md). Every clock starts
+    when the session's result is released: an unreleased session's evidence is never deleted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    clean_days: Days = Field(
+        30,
+        description="Days after release before the evidence of a session with no confirmed "
+        "violation is deleted (0: at the first purge after release).",
+    )
+    flagged_days_after_release: Days | None = Field(
+        30,
+        description="Days after release before the evidence of a session with a confirmed "
+        "violation is deleted (the appeal window; 0: at the first purge after release; "
+        "None: kept until deleted by hand).",
+    )
 
 
 class ProctoringPolicy(BaseModel):
@@ -63,6 +83,10 @@ class ProctoringPolicy(BaseModel):
     )
     auto_release_clean: bool = Field(
         True, description="Release the result of a finished session with no flags unasked."
+    )
+    retention: RetentionPolicy = Field(
+        default_factory=RetentionPolicy,
+        description="When the session's evidence files are deleted (see RetentionPolicy).",
     )
 
     def weight(self, violation_type: str) -> float:

@@ -51,6 +51,7 @@ class EvidenceInfo:
     stored_path: str  # relative to the evidence directory
     device_id: str | None
     uploaded_at: datetime
+    purged_at: datetime | None = None  # deleted under the retention policy then
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,13 @@ def parse_sha256(value: str) -> str | None:
 
 def _info(row: Evidence) -> EvidenceInfo:
     return EvidenceInfo(
-        row.sha256, row.size_bytes, row.media_type, row.stored_path, row.device_id, row.uploaded_at
+        row.sha256,
+        row.size_bytes,
+        row.media_type,
+        row.stored_path,
+        row.device_id,
+        row.uploaded_at,
+        row.purged_at,
     )
 
 
@@ -157,6 +164,9 @@ def store_evidence(
     check_upload(upload, files.max_bytes)
     existing = session.get(Evidence, upload.sha256)
     if existing is not None and files.absolute(existing.stored_path).is_file():
+        return _info(existing), False
+    if existing is not None and existing.purged_at is not None:
+        # Deleted under the retention policy: a late retry must not bring it back.
         return _info(existing), False
     relative = (
         existing.stored_path

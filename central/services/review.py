@@ -8,7 +8,7 @@ last one of a finished session releases its result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.domain_models import Exam, ExamSession, Review
-from central.models import DeviceMessage, Event, Violation
+from central.models import DeviceMessage, Event, Evidence, Violation
 from central.services.audit import record
 from central.services.errors import Conflict, InvalidParameter, NotFound
 from central.services.planning import proctoring_policy
@@ -34,6 +34,7 @@ class EvidenceLink:
     sha256: str
     media_type: str
     role: str  # clip / snapshot
+    purged_at: datetime | None = None  # deleted under the retention policy then
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,26 @@ def evidence_links(session: Session, violation_ids: list[str]) -> dict[str, list
             link = EvidenceLink(str(ref["sha256"]), str(ref["media_type"]), str(ref["role"]))
             if link not in links:
                 links.append(link)
-    return found
+    return _with_purge_dates(session, found)
+
+
+def _with_purge_dates(
+    session: Session, found: dict[str, list[EvidenceLink]]
+) -> dict[str, list[EvidenceLink]]:
+    """Links to purged files carry the date, so pages explain them instead of linking."""
+    hashes = {link.sha256 for links in found.values() for link in links}
+    if not hashes:
+        return found
+    statement = select(Evidence.sha256, Evidence.purged_at).where(
+        Evidence.sha256.in_(sorted(hashes)), Evidence.purged_at.is_not(None)
+    )
+    purged: dict[str, datetime | None] = dict(session.execute(statement).all())
+    if not purged:
+        return found
+    return {
+        vid: [replace(link, purged_at=purged.get(link.sha256)) for link in links]
+        for vid, links in found.items()
+    }
 
 
 def _explanations(session: Session, session_ids: list[str]) -> dict[str, list[str]]:

@@ -19,12 +19,14 @@ from central.web import (
     evidence,
     halls,
     live,
+    reports,
     results,
     review,
 )
 from central.web.database import init_database
 from central.web.errors import register_error_handlers
 from central.web.extensions import csrf, limiter, login_manager
+from central.web.i18n import init_i18n
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_database(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    init_i18n(app)  # English and French pages; the /language switcher
     limiter.init_app(app)
     register_error_handlers(app)
     app.register_blueprint(auth.bp)
@@ -78,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(halls.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(enrolments.bp)
     app.register_blueprint(admin.bp)

@@ -17,8 +17,7 @@ from central.services.access import (
 from central.services.seats import get_hall, get_seat
 from central.services.users import UserInfo
 from central.web.database import get_session
-
-FORBIDDEN = "This belongs to a hall you are not assigned to."
+from central.web.translation import _
 
 
 def current_info() -> UserInfo:
@@ -28,7 +27,7 @@ def current_info() -> UserInfo:
 
 def require_hall(hall_id: str | None) -> None:
     if not may_see_hall(get_session(), current_info(), hall_id):
-        abort(403, description=FORBIDDEN)
+        abort(403, description=_("This belongs to a hall you are not assigned to."))
 
 
 def visible_hall(hall_id: str) -> Hall:
@@ -59,7 +58,7 @@ def require_event_scope(device_id: str | None, session_id: str | None) -> None:
     if user.role != "invigilator":
         return
     if device_id is None and session_id is None:
-        abort(403, description="Invigilators list events by device or session of their halls.")
+        abort(403, description=_("Invigilators list events by device or session of their halls."))
     session = get_session()
     if device_id is not None:
         require_hall(hall_of_device(session, device_id))

@@ -14,9 +14,11 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from central.services import UserInfo, authenticate, get_user
+from central.web import labels
 from central.web.database import get_session
 from central.web.errors import error_response
 from central.web.extensions import login_manager
+from central.web.translation import _, _l
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,9 +41,9 @@ class LoginUser(UserMixin):  # type: ignore[misc]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    submit = SubmitField("Log in")
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Log in"))
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
@@ -81,7 +83,8 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                abort(403, description=f"This needs the role {' or '.join(roles)}.")
+                needed = _(" or ").join(labels.role(r) for r in roles)
+                abort(403, description=_("This needs the role %(roles)s.", roles=needed))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -89,7 +92,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a local path: never redirect to another site after login."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -103,7 +106,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
         info = authenticate(get_session(), form.username.data, form.password.data)
         if info is not None:
             login_user(LoginUser(info))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         return render_template("login.html", form=form, failed=True), 401
     return render_template("login.html", form=form, failed=False)
 

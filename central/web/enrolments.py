@@ -30,6 +30,7 @@ from central.web.auth import role_required
 from central.web.database import get_session
 from central.web.errors import error_response
 from central.web.extensions import csrf
+from central.web.translation import _, _l
 from provisioning import enrolment
 from provisioning.registry import RegistryError
 
@@ -38,7 +39,7 @@ MAX_BODY = 4096
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]
-    reason = StringField("Reason", validators=[Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])
 
 
 def _centre_dir() -> Path | None:
@@ -120,7 +121,7 @@ def decide(request_id: str, decision: str) -> BaseResponse:
         return _not_set_up()
     form = DecisionForm()
     if decision not in ("approve", "reject") or not form.validate_on_submit():
-        return error_response(400, "invalid", "Approve or reject, with the form's token.")
+        return error_response(400, "invalid", _("Approve or reject, with the form's token."))
     actor = current_info()
     try:
         if decision == "approve":

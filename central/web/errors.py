@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from central.services import Conflict, InvalidParameter, NotFound, ServiceError
+from central.web.translation import _
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _http_error(exc: HTTPException) -> BaseResponse:
 
 
 def _csrf_error(exc: CSRFError) -> Response:
-    return error_response(400, "csrf_failed", exc.description or "The CSRF token is invalid.")
+    return error_response(400, "csrf_failed", exc.description or _("The CSRF token is invalid."))
 
 
 def _service_error(exc: ServiceError) -> Response:
@@ -48,7 +49,7 @@ def _service_error(exc: ServiceError) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error: %s", type(exc).__name__)
-    return error_response(500, "internal_error", "Something went wrong on the server.")
+    return error_response(500, "internal_error", _("Something went wrong on the server."))
 
 
 def register_error_handlers(app: Flask) -> None:

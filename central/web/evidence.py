@@ -56,6 +56,7 @@ def evidence_to_dict(info: EvidenceInfo) -> dict[str, object]:
         "media_type": info.media_type,
         "device_id": info.device_id,
         "uploaded_at": iso(info.uploaded_at),
+        "purged_at": iso(info.purged_at),
     }
 
 
@@ -110,6 +111,9 @@ def get_evidence_file(sha256: str) -> Response:
     session = get_session()
     info = get_evidence(session, sha256)
     require_evidence(info.sha256)
+    if info.purged_at is not None:  # a tombstone: say what happened rather than "not found"
+        message = f"Deleted under the retention policy on {info.purged_at.date().isoformat()}."
+        return error_response(410, "gone", message, purged_at=iso(info.purged_at) or "")
     path = _files().absolute(info.stored_path)
     if not path.is_file():
         raise NotFound("no such evidence")

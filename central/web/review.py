@@ -20,15 +20,17 @@ from central.services.errors import NotFound, ServiceError
 from central.services.planning import proctoring_policy
 from central.services.results import finished_sessions, release, release_ready_sessions
 from central.services.review import MAX_NOTE_CHARS, decide, review_queue
+from central.web import labels
 from central.web.auth import role_required
 from central.web.database import get_session
+from central.web.translation import _, _l, ngettext
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 REVIEW_ROLES = ("admin", "reviewer")
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]
-    note = TextAreaField("Note", validators=[Length(max=MAX_NOTE_CHARS)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_NOTE_CHARS)])
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -94,12 +96,16 @@ def decide_flag(violation_id: str) -> BaseResponse:
         return redirect(back, 303)
     except IntegrityError:  # another reviewer decided the same flag at the same moment
         session.rollback()
-        flash("Someone else decided this flag at the same time; see their decision.", "error")
+        flash(_("Someone else decided this flag at the same time; see their decision."), "error")
         return redirect(back, 303)
-    label = violation.type.replace("_", " ")
-    flash(f"{label.capitalize()} at seat {violation.seat_id}: {decision}.", "ok")
+    what = labels.violation_type(violation.type)
+    words = {"what": what[:1].upper() + what[1:], "seat": violation.seat_id}
+    flash(
+        _("%(what)s at seat %(seat)s: %(decision)s.", **words, decision=labels.decision(decision)),
+        "ok",
+    )
     if released:
-        flash(f"Result of session {violation.session_id} released.", "ok")
+        flash(_("Result of session %(session)s released.", session=violation.session_id), "ok")
     return redirect(back, 303)
 
 
@@ -112,7 +118,17 @@ def release_exam(exam_id: str) -> BaseResponse:
     if ActionForm().validate_on_submit():
         released = release_ready_sessions(session, exam_id, current_user.info)
         session.commit()
-        flash(f"Released {len(released)} result(s): {', '.join(released) or 'none ready'}.", "ok")
+        names = ", ".join(released) or _("none ready")
+        count = len(released)
+        flash(
+            ngettext(
+                "Released %(num)d result(s): %(names)s.",
+                "Released %(num)d result(s): %(names)s.",
+                count,
+                names=names,
+            ),
+            "ok",
+        )
     return redirect(url_for("review.queue", exam_id=exam_id), 303)
 
 
@@ -132,5 +148,5 @@ def release_session(session_id: str) -> BaseResponse:
             flash(exc.message, "error")
             return redirect(back, 303)
         session.commit()
-        flash("Result released.", "ok")
+        flash(_("Result released."), "ok")
     return redirect(back, 303)

@@ -359,3 +359,21 @@ def test_central_units_pass_systemd_analyze_verify(centre: Path, tmp_path: Path)
     assert _verify(analyze, root, instance, ingest.name) == []
     assert "--worker-class gevent" in web.read_text()
     assert f"{(centre / 'central').resolve()}/central-ingest-%i.env" in ingest.read_text()
+
+
+def test_evidence_purge_timer_and_service_pass_systemd_analyze_verify(
+    centre: Path, tmp_path: Path
+) -> None:
+    analyze = require_binary("systemd-analyze", "verifies the generated units")
+    root = _scratch_root_with_executables(tmp_path)
+    units = root / "etc/systemd/system"
+    shutil.copytree(centre / "central/systemd", units)
+    service = units / "proctor-evidence-purge.service"
+    timer = units / "proctor-evidence-purge.timer"
+    assert _verify(analyze, root, service) == []
+    assert _verify(analyze, root, timer) == []
+    assert "Type=oneshot" in service.read_text()
+    assert "-m central purge-evidence" in service.read_text()
+    assert "Restart=" not in service.read_text()  # a failed run waits for the next day
+    assert "Persistent=true" in timer.read_text()
+    assert "Unit=proctor-evidence-purge.service" in timer.read_text()

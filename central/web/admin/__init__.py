@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 
 from central.web.auth import role_required
+from central.web.translation import _
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_UPLOAD_BYTES = 300 * 1024 * 1024  # the candidates' photo zip is the largest upload
@@ -20,7 +21,8 @@ MAX_UPLOAD_BYTES = 300 * 1024 * 1024  # the candidates' photo zip is the largest
 def _admins_only() -> None:
     """Every admin page needs the admin role (401/redirect if not logged in, 403 otherwise)."""
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
-        abort(413, description=f"Uploads are limited to {MAX_UPLOAD_BYTES // 2**20} MB.")
+        limit = MAX_UPLOAD_BYTES // 2**20
+        abort(413, description=_("Uploads are limited to %(limit)d MB.", limit=limit))
 
 
 from central.web.admin import exams, people, places  # noqa: E402  (routes register on bp)

@@ -1,5 +1,5 @@
 """Exams: create from a question bank (CSV or JSON), replace the bank, edit the scoring policy,
-the kiosk's exam policy and the proctoring policy."""
+the kiosk's exam policy, the proctoring policy and its evidence retention."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from central.domain_models import Exam
-from central.scoring.policy import DEFAULT_WEIGHTS, ProctoringPolicy
+from central.scoring.policy import DEFAULT_WEIGHTS, ProctoringPolicy, RetentionPolicy
 from central.services.errors import InvalidParameter, NotFound
 from central.services.imports import (
     MAX_FILE_BYTES,
@@ -27,6 +27,7 @@ from central.services.planning import (
 )
 from central.web.admin import bp, forms
 from central.web.database import get_session
+from central.web.translation import _, ngettext
 from protocol.exam import ExamDefinition, ExamPolicy, ScoringPolicy
 from protocol.models import ViolationType
 
@@ -58,7 +59,12 @@ def new_exam() -> BaseResponse | tuple[str, int]:
         )
         definition = _read_bank(header, problems)
         create_exam(get_session(), current_user.info, definition, ProctoringPolicy())
-        return f"Exam {header.exam_id} created with {len(definition.questions)} question(s)."
+        return ngettext(
+            "Exam %(exam)s created with %(num)d question(s).",
+            "Exam %(exam)s created with %(num)d question(s).",
+            len(definition.questions),
+            exam=header.exam_id,
+        )
 
     response = forms.apply_change(change, url_for("admin.exams"))
     if problems:  # shown in full on the page, not squeezed into a message
@@ -94,7 +100,11 @@ def exam_questions(exam_id: str) -> BaseResponse | tuple[str, int]:
         header = ExamHeader(exam_id, current.title, current.policy, current.scoring)
         definition = _read_bank(header, problems)
         replace_exam_definition(get_session(), current_user.info, definition)
-        return f"Question bank replaced: {len(definition.questions)} question(s)."
+        return ngettext(
+            "Question bank replaced: %(num)d question(s).",
+            "Question bank replaced: %(num)d question(s).",
+            len(definition.questions),
+        )
 
     response = forms.apply_change(change, url_for("admin.exam", exam_id=exam_id))
     if problems:
@@ -125,7 +135,7 @@ def exam_scoring(exam_id: str) -> BaseResponse:
         title = forms.text("title", max_length=200)
         updated = current.model_copy(update={"scoring": scoring, "policy": policy, "title": title})
         replace_exam_definition(get_session(), current_user.info, updated, "exam.scoring")
-        return "Scoring and exam policy saved."
+        return _("Scoring and exam policy saved.")
 
     return forms.apply_change(change, url_for("admin.exam", exam_id=exam_id))
 
@@ -133,7 +143,7 @@ def exam_scoring(exam_id: str) -> BaseResponse:
 @bp.post("/exams/<exam_id>/proctoring")
 def exam_proctoring(exam_id: str) -> BaseResponse:
     def change() -> str:
-        _exam(exam_id)
+        current = proctoring_policy(_exam(exam_id))
         enabled = [t for t in ViolationType if forms.checked(f"rule_{t.value}")]
         weights = {
             t: forms.number(f"weight_{t.value}", 0, 100)
@@ -148,9 +158,29 @@ def exam_proctoring(exam_id: str) -> BaseResponse:
             pending_factor=forms.number("pending_factor", 0, 1),
             pass_threshold=forms.number("pass_threshold", 0, 100),
             auto_release_clean=forms.checked("auto_release_clean"),
+            retention=current.retention,  # saved by its own form
         )
         update_proctoring_policy(get_session(), current_user.info, exam_id, policy)
-        return "Proctoring policy saved."
+        return _("Proctoring policy saved.")
+
+    return forms.apply_change(change, url_for("admin.exam", exam_id=exam_id))
+
+
+@bp.post("/exams/<exam_id>/retention")
+def exam_retention(exam_id: str) -> BaseResponse:
+    def change() -> str:
+        current = proctoring_policy(_exam(exam_id))
+        kept = request.form.get("flagged_days_after_release", "").strip()
+        retention = RetentionPolicy(
+            clean_days=forms.whole("clean_days", 0, 3650),
+            # Empty: flagged sessions' evidence is kept until deleted by hand.
+            flagged_days_after_release=(
+                forms.whole("flagged_days_after_release", 0, 3650) if kept else None
+            ),
+        )
+        policy = current.model_copy(update={"retention": retention})
+        update_proctoring_policy(get_session(), current_user.info, exam_id, policy)
+        return _("Evidence retention saved.")
 
     return forms.apply_change(change, url_for("admin.exam", exam_id=exam_id))
 
@@ -158,19 +188,25 @@ def exam_proctoring(exam_id: str) -> BaseResponse:
 def _exam(exam_id: str) -> Exam:
     found = get_session().get(Exam, exam_id)
     if found is None:
-        raise NotFound(f"no exam {exam_id!r}")
+        raise NotFound(_("no exam %(exam)r", exam=exam_id))
     return found
 
 
 def _read_bank(header: ExamHeader, problems: list[Problem]) -> ExamDefinition:
     upload = request.files.get("bank")
     if upload is None or not upload.filename:
-        raise InvalidParameter("bank", "file is required (CSV or JSON)")
+        raise InvalidParameter("bank", _("file is required (CSV or JSON)"))
     data = upload.read(MAX_FILE_BYTES + 1)
     try:
         return question_bank(data, upload.filename, header)
     except ImportRejected as exc:
         problems.extend(exc.problems)
+        count = len(exc.problems)
         raise InvalidParameter(
-            "bank", f"has {len(exc.problems)} problem(s); nothing was stored"
+            "bank",
+            ngettext(
+                "has %(num)d problem(s); nothing was stored",
+                "has %(num)d problem(s); nothing was stored",
+                count,
+            ),
         ) from None

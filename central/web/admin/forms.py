@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from central.services.errors import InvalidParameter, ServiceError
 from central.web.database import get_session
+from central.web.translation import _
 from protocol.topics import ID_PATTERN
 
 _ID_RE = re.compile(ID_PATTERN)
@@ -28,16 +29,16 @@ class CsrfForm(FlaskForm):  # type: ignore[misc]
 def text(name: str, *, max_length: int = 200, required: bool = True) -> str:
     value = request.form.get(name, "").strip()
     if required and not value:
-        raise InvalidParameter(name, "is required")
+        raise InvalidParameter(name, _("is required"))
     if len(value) > max_length:
-        raise InvalidParameter(name, f"is longer than {max_length} characters")
+        raise InvalidParameter(name, _("is longer than %(max)d characters", max=max_length))
     return value
 
 
 def identifier(name: str) -> str:
     value = text(name, max_length=64)
     if not _ID_RE.match(value):
-        raise InvalidParameter(name, "must be 1-64 letters, digits, '_', '.', '-'")
+        raise InvalidParameter(name, _("must be 1-64 letters, digits, '_', '.', '-'"))
     return value
 
 
@@ -46,16 +47,16 @@ def number(name: str, low: float, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidParameter(name, f"{raw[:20]!r} is not a number") from None
+        raise InvalidParameter(name, _("%(value)r is not a number", value=raw[:20])) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise InvalidParameter(name, f"must be between {low:g} and {high:g}")
+        raise InvalidParameter(name, _("must be between %(low)g and %(high)g", low=low, high=high))
     return value
 
 
 def whole(name: str, low: int, high: int) -> int:
     value = number(name, low, high)
     if value != int(value):
-        raise InvalidParameter(name, "must be a whole number")
+        raise InvalidParameter(name, _("must be a whole number"))
     return int(value)
 
 
@@ -70,7 +71,7 @@ def cells(name: str) -> frozenset[tuple[int, int]]:
     for part in filter(None, re.split(r"[;\s]+", raw)):
         match = re.fullmatch(r"(\d{1,3}),(\d{1,3})", part)
         if match is None:
-            raise InvalidParameter(name, f"{part[:20]!r} is not a cell like 2,3")
+            raise InvalidParameter(name, _("%(value)r is not a cell like 2,3", value=part[:20]))
         found.add((int(match.group(1)), int(match.group(2))))
     return frozenset(found)
 
@@ -81,7 +82,7 @@ def moment(name: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidParameter(name, "must be a date and time (UTC)") from None
+        raise InvalidParameter(name, _("must be a date and time (UTC)")) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -91,7 +92,7 @@ def apply_change(change: Callable[[], str], back: str) -> BaseResponse:
     posted when CSRFProtect is switched off in a test config."""
     session = get_session()
     if not CsrfForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(back, 303)
     try:
         message = change()
@@ -106,7 +107,7 @@ def apply_change(change: Callable[[], str], back: str) -> BaseResponse:
         return redirect(back, 303)
     except IntegrityError:  # someone else made the same change at the same moment
         session.rollback()
-        flash("That conflicts with a change made at the same moment; reload and retry.", "error")
+        flash(_("That conflicts with a change made at the same moment; reload and retry."), "error")
         return redirect(back, 303)
     flash(message, "ok")
     return redirect(back, 303)

@@ -20,6 +20,7 @@ from central.services.import_jobs import ImportJobs
 from central.services.planning import Sitting, schedule_session
 from central.web.admin import MAX_UPLOAD_BYTES, bp, forms
 from central.web.database import get_session
+from central.web.translation import _
 
 _JOBS = "central.import_jobs"
 _SESSIONMAKER = "central.db"  # set by central.web.database.init_database
@@ -50,14 +51,14 @@ def import_candidates() -> BaseResponse:
     def change() -> str:
         roster, photos = request.files.get("roster"), request.files.get("photos")
         if roster is None or not roster.filename:
-            raise InvalidParameter("roster", "file is required (CSV)")
+            raise InvalidParameter("roster", _("file is required (CSV)"))
         if photos is None or not photos.filename:
-            raise InvalidParameter("photos", "file is required (zip)")
+            raise InvalidParameter("photos", _("file is required (zip)"))
         upload = CandidateUpload(roster.read(MAX_ROSTER_BYTES + 1), photos.read(MAX_UPLOAD_BYTES))
         sessions: sessionmaker[Session] = current_app.extensions[_SESSIONMAKER]
         encoder: Any = current_app.config.get("CANDIDATE_ENCODER")  # tests swap in a fake
         started.append(_jobs().start(sessions, current_user.info, upload, encoder))
-        return "Import started."
+        return _("Import started.")
 
     response = forms.apply_change(change, url_for("admin.candidates"))
     if started:
@@ -69,7 +70,7 @@ def import_candidates() -> BaseResponse:
 def import_job(job_id: str) -> str:
     status = _jobs().status(job_id)
     if status is None:
-        raise NotFound("no such import (imports are kept until the server restarts)")
+        raise NotFound(_("no such import (imports are kept until the server restarts)"))
     return render_template("admin/import_job.html", status=status)
 
 
@@ -77,7 +78,7 @@ def import_job(job_id: str) -> str:
 def import_job_status(job_id: str) -> BaseResponse:
     status = _jobs().status(job_id)
     if status is None:
-        raise NotFound("no such import")
+        raise NotFound(_("no such import"))
     response = jsonify(status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -113,16 +114,21 @@ def deliver_session(session_id: str) -> BaseResponse:
     db = get_session()
     sitting = db.get(ExamSession, session_id)
     if sitting is None:
-        raise NotFound(f"no session {session_id!r}")
+        raise NotFound(_("no session %(session)r", session=session_id))
     seat_id = sitting.seat_id
 
     def change() -> str:
         delivery = deliver_seat(db, current_user.info, seat_id, force=True)
         if delivery.session_id != session_id:
             raise InvalidParameter(
-                "session", f"{session_id} is not its seat's next sitting; nothing was sent"
+                "session",
+                _(
+                    "%(session)s is not its seat's next sitting; nothing was sent",
+                    session=session_id,
+                ),
             )
-        return f"Session {session_id}: {in_words(delivery)}"
+        # in_words is the delivery service's sentence: English until that layer is translated.
+        return _("Session %(session)s: %(outcome)s", session=session_id, outcome=in_words(delivery))
 
     return forms.apply_change(change, url_for("admin.sessions_page"))
 
@@ -147,9 +153,16 @@ def new_session() -> BaseResponse:
             ExamSession.candidate_id == sitting.candidate_id,
         )
         if db.scalar(clash) is not None or db.get(ExamSession, sitting.session_id) is not None:
-            raise InvalidParameter("session", "this candidate already has a session of this exam")
+            raise InvalidParameter(
+                "session", _("this candidate already has a session of this exam")
+            )
         schedule_session(db, current_user.info, sitting)
         delivery = deliver_seat(db, current_user.info, sitting.seat_id)
-        return f"Session {sitting.session_id} scheduled. {in_words(delivery, sitting.session_id)}"
+        outcome = in_words(delivery, sitting.session_id)
+        return _(
+            "Session %(session)s scheduled. %(outcome)s",
+            session=sitting.session_id,
+            outcome=outcome,
+        )
 
     return forms.apply_change(change, url_for("admin.sessions_page"))

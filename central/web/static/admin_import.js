@@ -11,9 +11,15 @@
     bar.max = Math.max(status.total, 1);
     bar.value = status.done;
     bar.textContent = status.done + " / " + status.total;
-    const verb = status.state === "running" ? "running" : status.state;
-    state.textContent = verb + ": " + status.done + " of " + status.total + " checked, " +
-      status.imported.length + " imported";
+    // The sentence and the state words come translated from the page (data-progress etc.).
+    const words = {
+      state: box.dataset["state" + status.state.charAt(0).toUpperCase() + status.state.slice(1)] ||
+        status.state,
+      done: status.done, total: status.total, imported: status.imported.length,
+    };
+    state.textContent = box.dataset.progress.replace(/\{(\w+)\}/g, function (whole, name) {
+      return name in words ? String(words[name]) : whole;
+    });
     problems.replaceChildren(...status.problems.map(function (text) {
       const item = document.createElement("li");
       item.textContent = text;

@@ -32,6 +32,7 @@ FORMS = {
                                 "pass_percent", "warning_limit", "floor_at_zero"],
     "/admin/exams/e1/proctoring": ["rule_speech", "weight_speech", "duration_unit_s",
                                    "duration_cap_s", "pending_factor", "pass_threshold"],
+    "/admin/exams/e1/retention": ["clean_days", "flagged_days_after_release"],
     "/admin/sessions": ["candidate_id", "seat_id", "exam_id", "start", "end", "session_id"],
 }  # fmt: skip
 
