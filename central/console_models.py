@@ -1,5 +1,5 @@
-"""Tables of the live console (migration 0004): commands sent to kiosks, invigilators'
-acknowledgements of alerts, and the live feed with its counter.
+"""Tables of the live console (migrations 0004, 0007): commands sent to kiosks, invigilators'
+acknowledgements of alerts and what they did about them, and the live feed with its counter.
 
 `live_feed` is what the console's Server-Sent Events stream replays: one row per change a
 console must show (an event stored, a heartbeat or status, a command's delivery state, an
@@ -62,6 +62,28 @@ class AlertAck(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     username: Mapped[str] = mapped_column(String(64))
     acked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertResponse(Base):
+    """What was done about a live alert on the floor: dispatched to a named invigilator, then
+    that invigilator (or another) at the seat. Re-dispatching replaces the first; the audit
+    log keeps every step."""
+
+    __tablename__ = "alert_responses"
+    __table_args__ = (
+        Index("ix_alert_responses_dispatched_to_id", "dispatched_to_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    violation_id: Mapped[str] = mapped_column(
+        ForeignKey("violations.violation_id"), primary_key=True
+    )
+    dispatched_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispatched_to: Mapped[str | None] = mapped_column(String(64))
+    dispatched_by: Mapped[str | None] = mapped_column(String(64))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    at_seat_by: Mapped[str | None] = mapped_column(String(64))
+    at_seat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class FeedEntry(Base):

@@ -146,6 +146,7 @@ def command_to_dict(row: Any) -> dict[str, Any]:
         "device_id": row.device_id,
         "type": row.type,
         "text": row.args.get("text"),
+        "seconds": row.args.get("seconds"),
         "state": row.state,
         "detail": row.detail,
         "issued_by": row.issued_by,

@@ -17,9 +17,16 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from central.console_models import AlertAck
-from central.domain_models import Candidate, Exam, ExamSession, Hall, Review
-from central.models import Device, Violation
+from central.console_models import AlertAck, AlertResponse
+from central.domain_models import (
+    Candidate,
+    Exam,
+    ExamSession,
+    Hall,
+    InvigilatorAssignment,
+    Review,
+)
+from central.models import Device, User, Violation
 from central.scoring.policy import UNKNOWN_TYPE_WEIGHT, ProctoringPolicy
 from central.scoring.trust import ScoredViolation, trust_score
 from central.services import feed
@@ -92,6 +99,7 @@ class _Alerts:
     violations: list[Violation]
     reviews: dict[str, str]  # violation id -> decision
     acks: dict[str, str]  # violation id -> who acknowledged
+    responses: dict[str, AlertResponse]  # violation id -> dispatch / at seat
 
 
 def _hall_violations(
@@ -109,7 +117,7 @@ def _hall_violations(
             )
         )
     if not conditions:
-        return _Alerts([], {}, {})
+        return _Alerts([], {}, {}, {})
     violations = list(
         session.scalars(
             select(Violation).where(or_(*conditions)).order_by(Violation.started_at.desc())
@@ -118,6 +126,7 @@ def _hall_violations(
     ids = [v.violation_id for v in violations]
     reviews: dict[str, str] = {}
     acks: dict[str, str] = {}
+    responses: dict[str, AlertResponse] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         decided = select(Review.violation_id, Review.decision).where(Review.violation_id.in_(chunk))
@@ -126,10 +135,28 @@ def _hall_violations(
             AlertAck.violation_id.in_(chunk)
         )
         acks.update({r.violation_id: r.username for r in session.execute(seen)})
-    return _Alerts(violations, reviews, acks)
+        answered = select(AlertResponse).where(AlertResponse.violation_id.in_(chunk))
+        responses.update({r.violation_id: r for r in session.scalars(answered)})
+    return _Alerts(violations, reviews, acks, responses)
 
 
-def alert_dict(violation: Violation, seat_id: str | None, acked_by: str | None) -> dict[str, Any]:
+def response_fields(acked_by: str | None, response: AlertResponse | None) -> dict[str, Any]:
+    """Who saw an alert, who was sent to the seat and who got there, as consoles show it."""
+    return {
+        "acked_by": acked_by,
+        "dispatched_to": response.dispatched_to if response else None,
+        "dispatched_at": response.dispatched_at if response else None,
+        "at_seat_by": response.at_seat_by if response else None,
+        "at_seat_at": response.at_seat_at if response else None,
+    }
+
+
+def alert_dict(
+    violation: Violation,
+    seat_id: str | None,
+    acked_by: str | None,
+    response: AlertResponse | None = None,
+) -> dict[str, Any]:
     return {
         "violation_id": violation.violation_id,
         "seat_id": seat_id,
@@ -140,7 +167,7 @@ def alert_dict(violation: Violation, seat_id: str | None, acked_by: str | None) 
         "started_at": violation.started_at,
         "ended_at": violation.ended_at,
         "duration_s": violation.duration_s,
-        "acked_by": acked_by,
+        **response_fields(acked_by, response),
     }
 
 
@@ -175,7 +202,9 @@ def hall_snapshot(session: Session, hall: Hall, now: datetime | None = None) -> 
     data = _HallData(devices, candidates, policies, alerts, by_seat, now)
     tiles = [_tile(seat, sittings.get(seat["seat_id"]), data) for seat in seats]
     feed_rows = [
-        alert_dict(v, seat_of(v), alerts.acks.get(v.violation_id))
+        alert_dict(
+            v, seat_of(v), alerts.acks.get(v.violation_id), alerts.responses.get(v.violation_id)
+        )
         for v in alerts.violations[:ALERT_FEED_LENGTH]
     ]
     return {
@@ -190,7 +219,19 @@ def hall_snapshot(session: Session, hall: Hall, now: datetime | None = None) -> 
         },
         "seats": tiles,
         "alerts": feed_rows,
+        "invigilators": hall_invigilators(session, hall.hall_id),
     }
+
+
+def hall_invigilators(session: Session, hall_id: str) -> list[dict[str, Any]]:
+    """The invigilators assigned to the hall: whom its alerts may be dispatched to."""
+    statement = (
+        select(User.id, User.username)
+        .join(InvigilatorAssignment, InvigilatorAssignment.user_id == User.id)
+        .where(InvigilatorAssignment.hall_id == hall_id, User.role == "invigilator")
+        .order_by(User.username)
+    )
+    return [{"user_id": row.id, "username": row.username} for row in session.execute(statement)]
 
 
 def _by_key(session: Session, model: Any, column: Any, keys: Iterable[str]) -> dict[str, Any]:
@@ -301,7 +342,11 @@ def acknowledge_alert(
         hall_id,
         None,
         violation.device_id,
-        {"violation_id": violation_id, "acked_by": actor.username, "acked_at": now},
+        {
+            "violation_id": violation_id,
+            "acked_at": now,
+            **response_fields(actor.username, session.get(AlertResponse, violation_id)),
+        },
     )
     feed.append(session.connection(), [item], now)
     return ack

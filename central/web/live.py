@@ -1,5 +1,6 @@
 """The live console of a hall: the page, its snapshot, its Server-Sent Events stream, a seat's
-detail, and the invigilator's actions (acknowledge an alert; warn, pause, resume, end exam).
+detail, and the invigilator's actions (acknowledge an alert, dispatch a named invigilator to
+the seat, arrive at the seat; warn, pause, resume, end exam, give or take time).
 
 Invigilators see and act on their assigned halls only (403 otherwise); admins on every hall;
 reviewers may watch. Actions are JSON POSTs with the CSRF token in the X-CSRFToken header.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.domain_models import Hall
 from central.services.access import may_see_hall
+from central.services.alert_response import arrive_at_seat, dispatch_alert
 from central.services.commands import CommandRequest, command_to_dict, issue_command, seat_commands
 from central.services.errors import InvalidParameter
 from central.services.feed import json_default
@@ -41,7 +43,9 @@ CONSOLE_COMMANDS = {
     "pause": CommandType.PAUSE,
     "resume": CommandType.RESUME,
     "end_exam": CommandType.END_EXAM,
+    "adjust_time": CommandType.ADJUST_TIME,
 }
+MAX_ADJUST_MIN = 240  # the kiosk refuses more than four hours either way
 SEAT_DETAIL_EVENTS = 20
 _SESSIONS_EXTENSION = "central.db"
 _HUB_EXTENSION = "central.feed_hub"
@@ -173,9 +177,25 @@ def send_command(seat_id: str) -> tuple[Response, int]:
         args["text"] = str(body.get("text") or "").strip()
     elif command_type is CommandType.END_EXAM and body.get("reason"):
         args["reason"] = str(body["reason"]).strip()
+    elif command_type is CommandType.ADJUST_TIME:
+        args["seconds"] = _minutes(body.get("minutes")) * 60
     row = issue_command(session, current_info(), CommandRequest(seat_id, command_type, args))
     session.commit()
     return jsonify(jsonable(command_to_dict(row))), 202
+
+
+def _minutes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidParameter("minutes", "must be a whole number of minutes")
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        raise InvalidParameter("minutes", "must be a whole number of minutes") from None
+    if minutes == 0 or abs(minutes) > MAX_ADJUST_MIN:
+        raise InvalidParameter(
+            "minutes", f"must be between -{MAX_ADJUST_MIN} and {MAX_ADJUST_MIN}, not 0"
+        )
+    return minutes
 
 
 @bp.post("/api/v1/alerts/<violation_id>/ack")
@@ -189,3 +209,30 @@ def acknowledge(violation_id: str) -> Response:
     return jsonify(
         {"violation_id": ack.violation_id, "acked_by": ack.username, "acked_at": iso(ack.acked_at)}
     )
+
+
+@bp.post("/api/v1/alerts/<violation_id>/dispatch")
+@role_required(*ACTORS)
+def dispatch(violation_id: str) -> Response:
+    """Send a named invigilator of the hall to the seat: {"user_id": N}."""
+    session = get_session()
+    hall_id = hall_of_violation(session, violation_id)
+    require_hall(hall_id)
+    user_id = _json_body().get("user_id")
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise InvalidParameter("user_id", "must be the id of an invigilator of this hall")
+    response = dispatch_alert(session, current_info(), violation_id, hall_id, user_id)
+    session.commit()
+    return jsonify(jsonable(response))
+
+
+@bp.post("/api/v1/alerts/<violation_id>/at-seat")
+@role_required(*ACTORS)
+def at_seat(violation_id: str) -> Response:
+    """The invigilator has reached the seat."""
+    session = get_session()
+    hall_id = hall_of_violation(session, violation_id)
+    require_hall(hall_id)
+    response = arrive_at_seat(session, current_info(), violation_id, hall_id)
+    session.commit()
+    return jsonify(jsonable(response))

@@ -34,6 +34,7 @@ TABLES = {
     "audit_log",
     "commands",
     "alert_acks",
+    "alert_responses",
     "live_feed",
     "live_feed_counter",
     "device_keys",

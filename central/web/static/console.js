@@ -9,6 +9,8 @@
   var snapshot = JSON.parse(document.getElementById("console-data").textContent);
   var hallId = root.dataset.hall;
   var mayAct = root.dataset.mayAct === "1";
+  var me = root.dataset.user;
+  var invigilators = snapshot.invigilators || [];
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
   var MAX_ALERTS = 100;
@@ -105,9 +107,13 @@
     if (selected === seat.seat_id) { loadDetail(seat.seat_id); }
   }
 
+  var RESPONSE_FIELDS = ["acked_by", "dispatched_to", "dispatched_at", "at_seat_by", "at_seat_at"];
+
   function applyAck(data) {
     var alert = state.alerts[data.violation_id];
-    if (alert) { alert.acked_by = data.acked_by; }
+    if (alert) {
+      RESPONSE_FIELDS.forEach(function (key) { if (key in data) { alert[key] = data[key]; } });
+    }
     Object.keys(state.seats).forEach(function (id) {
       var seat = state.seats[id];
       if (seat.openAlerts[data.violation_id]) {
@@ -233,21 +239,51 @@
     list.textContent = "";
     all.slice(0, MAX_ALERTS).forEach(function (a) {
       var seat = state.seats[a.seat_id];
-      var item = el("li", "alert sev-" + a.severity + (a.acked_by ? " acked" : ""));
+      var done = a.at_seat_by || (a.acked_by && !a.dispatched_to);
+      var item = el("li", "alert sev-" + a.severity + (done ? " acked" : "") +
+        (a.dispatched_to && a.dispatched_to === me && !a.at_seat_by ? " mine" : ""));
       item.dataset.violation = a.violation_id;
       item.appendChild(el("span", "when", clockTime(a.started_at)));
       item.appendChild(el("strong", "where", seat ? seat.label : "?"));
       item.appendChild(el("span", "what", typeLabel(a.type) + " (" + a.severity + ", " + a.state + ")"));
-      if (a.acked_by) {
+      if (a.at_seat_by) {
+        item.appendChild(el("span", "who", a.at_seat_by + " at the seat " + clockTime(a.at_seat_at)));
+      } else if (a.dispatched_to) {
+        item.appendChild(el("span", "who", (a.dispatched_to === me ? "you are" : a.dispatched_to + " is") +
+          " on the way"));
+      } else if (a.acked_by) {
         item.appendChild(el("span", "who muted", "seen by " + a.acked_by));
-      } else if (mayAct) {
-        var button = el("button", "ack", "Acknowledge");
-        button.type = "button";
-        button.addEventListener("click", function () { acknowledge(a.violation_id); });
-        item.appendChild(button);
       }
+      if (mayAct && !a.at_seat_by) { item.appendChild(responseControls(a)); }
       list.appendChild(item);
     });
+  }
+
+  function responseControls(a) {
+    var box = el("span", "respond");
+    function button(label, className, action) {
+      var b = el("button", className, label);
+      b.type = "button";
+      b.addEventListener("click", action);
+      box.appendChild(b);
+    }
+    if (!a.acked_by) { button("Acknowledge", "ack", function () { acknowledge(a.violation_id); }); }
+    if (invigilators.length) {
+      var pick = el("select", "dispatch-to");
+      pick.setAttribute("aria-label", "Invigilator to send to the seat");
+      invigilators.forEach(function (person) {
+        var option = el("option", null, person.username);
+        option.value = String(person.user_id);
+        option.selected = person.username === (a.dispatched_to || me);
+        pick.appendChild(option);
+      });
+      box.appendChild(pick);
+      button(a.dispatched_to ? "Send instead" : "Send", "dispatch", function () {
+        respond(a.violation_id, "dispatch", { user_id: Number(pick.value) });
+      });
+    }
+    button("At seat", "at-seat", function () { respond(a.violation_id, "at-seat"); });
+    return box;
   }
 
   // ---- seat detail and actions -------------------------------------------------------------
@@ -318,7 +354,10 @@
     mine.slice(0, 10).forEach(function (c) {
       var item = el("li", "command state-" + c.state);
       item.dataset.command = c.command_id;
-      var what = c.type === "warn" ? "Warning “" + c.text + "”" : typeLabel(c.type);
+      var what = c.type === "warn" ? "Warning “" + c.text + "”"
+        : c.type === "message" ? "Message “" + c.text + "”"
+        : c.type === "adjust_time" ? "Time " + (c.seconds > 0 ? "+" : "") + Math.round(c.seconds / 60) + " min"
+        : typeLabel(c.type);
       item.appendChild(el("span", "what", what));
       item.appendChild(el("span", "state", c.state + (c.detail ? ": " + c.detail : "")));
       item.appendChild(el("span", "when muted", clockTime(c.issued_at) + " by " + c.issued_by));
@@ -359,6 +398,13 @@
     }, showError);
   }
 
+  function respond(violationId, action, body) {
+    post("/api/v1/alerts/" + encodeURIComponent(violationId) + "/" + action, body).then(function (data) {
+      applyAck(data);
+      renderAlerts();
+    }, showError);
+  }
+
   function wireActions() {
     document.getElementById("detail-close").addEventListener("click", function () {
       var previous = selected;
@@ -370,6 +416,10 @@
     document.getElementById("warn-form").addEventListener("submit", function (event) {
       event.preventDefault();
       sendCommand("warn", { text: document.getElementById("warn-text").value });
+    });
+    document.getElementById("time-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendCommand("adjust_time", { minutes: Number(document.getElementById("time-minutes").value) });
     });
     document.querySelectorAll("button[data-command]").forEach(function (button) {
       button.addEventListener("click", function () {

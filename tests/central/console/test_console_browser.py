@@ -4,6 +4,7 @@ reaches the kiosk and its delivery ack (the kiosk's `done` receipt) shows in the
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -150,3 +151,48 @@ def test_event_shows_on_its_tile_and_a_warning_shows_its_ack(site: Site, tmp_pat
         expect(tile.locator(".alert-chip", has_text="Second screen")).to_have_count(0)
         page.screenshot(path=str(tmp_path / "console-warned.png"), full_page=True)
         assert failures == []
+
+
+def _log_in(page: Page, base: str, user: str) -> None:
+    page.goto(f"{base}/halls/hall-a/console")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#live-state")).to_have_text("live")
+
+
+def test_a_raised_hand_dispatched_then_answered_at_the_seat_and_extra_time(
+    site: Site, tmp_path: Path
+) -> None:
+    """The admin sends ivy to a raised hand; ivy's console marks it as hers, the candidate's
+    kiosk is told someone is coming, ivy says she is at the seat and every console shows it;
+    then ivy gives ten more minutes and sees the kiosk's ack."""
+    with chromium() as browser:
+        admin = browser.new_page(viewport={"width": 1400, "height": 900})
+        ivy = browser.new_page(viewport={"width": 1400, "height": 900})
+        _log_in(admin, site.base, "ada")
+        _log_in(ivy, site.base, "ivy")
+        hand = admin.locator("#alert-feed li", has_text="Raised hand")
+        hand.get_by_label("Invigilator to send to the seat").select_option(label="ivy")
+        hand.get_by_role("button", name="Send", exact=True).click()
+        expect(hand).to_contain_text("ivy is on the way")
+        ivys_hand = ivy.locator("#alert-feed li", has_text="Raised hand")
+        expect(ivys_hand).to_contain_text("you are on the way")  # through the live feed
+        expect(ivys_hand).to_have_class(re.compile(r"\bmine\b"))
+        (message,) = site.kiosk.wait_for_commands(1)
+        assert message.args == {"text": "An invigilator is on the way."}
+        ivy.screenshot(path=str(tmp_path / "console-dispatched.png"), full_page=True)
+
+        ivys_hand.get_by_role("button", name="At seat").click()
+        expect(ivys_hand).to_contain_text("ivy at the seat")
+        expect(hand).to_contain_text("ivy at the seat")
+        expect(hand.get_by_role("button")).to_have_count(0)
+
+        ivy.locator('.tile[data-seat="A-01"]').click()
+        ivy.get_by_label("Extra time (minutes; negative takes time off)").fill("10")
+        ivy.get_by_role("button", name="Adjust time").click()
+        command = ivy.locator("#command-list li", has_text="Time +10 min")
+        expect(command).to_contain_text("done", timeout=15_000)
+        received = site.kiosk.wait_for_commands(2)[1]
+        assert (received.type.value, received.args) == ("adjust_time", {"seconds": 600})
+        ivy.screenshot(path=str(tmp_path / "console-at-seat.png"), full_page=True)

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from central.console_models import FeedEntry
 from central.db import create_db_engine, make_sessionmaker
+from central.domain_models import AuditEntry
+from central.models import User
 from central.services import feed, store_batch
 from central.web import create_app
 from central.web.feed_hub import FeedHub
@@ -212,3 +216,87 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def _user_id(sessions: sessionmaker[Session], name: str) -> int:
+    with sessions() as session:
+        user = session.scalar(select(User).where(User.username == name))
+        assert user is not None
+        return user.id
+
+
+def test_dispatch_to_a_named_invigilator_then_at_the_seat(
+    app: Flask, day: Day, sessions: sessionmaker[Session]
+) -> None:
+    client = app.test_client()
+    headers = {**basic("ada"), "X-CSRFToken": _csrf(client, "ada")}
+    snap = client.get("/api/v1/halls/hall-a/console", headers=headers).get_json()
+    assert snap["invigilators"] == [{"user_id": _user_id(sessions, "ivy"), "username": "ivy"}]
+    hand = f"/api/v1/alerts/{day.raised_hand}"
+    # Only an invigilator of the alert's hall can be sent there.
+    for wrong in ({"user_id": _user_id(sessions, "ian")}, {"user_id": "ivy"}, {}):
+        refused = client.post(f"{hand}/dispatch", json=wrong, headers=headers)
+        assert refused.status_code == 400, wrong
+    with sessions() as session:
+        cursor = feed.latest_id(session.connection())
+    sent = client.post(
+        f"{hand}/dispatch", json={"user_id": _user_id(sessions, "ivy")}, headers=headers
+    )
+    assert sent.status_code == 200
+    body = sent.get_json()
+    assert (body["acked_by"], body["dispatched_to"], body["at_seat_by"]) == ("ada", "ivy", None)
+    # A raised hand also tells the candidate, through the command channel.
+    detail = client.get("/api/v1/seats/A-01/detail", headers=headers).get_json()
+    assert [(c["type"], c["text"]) for c in detail["commands"]] == [
+        ("message", "An invigilator is on the way.")
+    ]
+    ivy = {**basic("ivy"), "X-CSRFToken": _csrf(client, "ivy")}
+    arrived = client.post(f"{hand}/at-seat", headers=ivy).get_json()
+    assert (arrived["dispatched_to"], arrived["at_seat_by"]) == ("ivy", "ivy")
+    assert arrived["at_seat_at"].endswith("Z")
+    again = client.post(f"{hand}/at-seat", headers=headers).get_json()
+    assert again["at_seat_by"] == "ivy"  # the first arrival stays
+    # Every console of the hall hears each step, and the snapshot carries it.
+    with sessions() as session:
+        acks = [
+            json.loads(e.data)
+            for e in session.scalars(
+                select(FeedEntry).where(FeedEntry.id > cursor, FeedEntry.kind == "ack")
+            )
+        ]
+    assert [(a["dispatched_to"], a["at_seat_by"]) for a in acks][-3:] == [
+        ("ivy", None),
+        ("ivy", "ivy"),
+        ("ivy", "ivy"),
+    ]
+    snap = client.get("/api/v1/halls/hall-a/console", headers=headers).get_json()
+    (alert,) = [a for a in snap["alerts"] if a["violation_id"] == day.raised_hand]
+    assert (alert["dispatched_to"], alert["at_seat_by"]) == ("ivy", "ivy")
+    with sessions() as session:
+        actions = list(
+            session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("alert.%")))
+        )
+    assert actions == ["alert.acknowledge", "alert.dispatch", "alert.at_seat"]
+    # Another hall's invigilator may do neither.
+    other = app.test_client()
+    page = other.get("/halls/hall-b/console", headers=basic("ian")).get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token is not None
+    ian = {**basic("ian"), "X-CSRFToken": token.group(1)}
+    assert other.post(f"{hand}/at-seat", headers=ian).status_code == 403
+    dispatch = {"user_id": _user_id(sessions, "ian")}
+    assert other.post(f"{hand}/dispatch", json=dispatch, headers=ian).status_code == 403
+
+
+def test_extra_time_is_a_command_in_whole_minutes(app: Flask, day: Day) -> None:
+    client = app.test_client()
+    headers = {**basic("ivy"), "X-CSRFToken": _csrf(client, "ivy")}
+    url = "/api/v1/seats/A-01/commands"
+    for minutes in (0, 241, -241, "ten", True, None, 1.5e9):
+        body = {"type": "adjust_time", "minutes": minutes}
+        assert client.post(url, json=body, headers=headers).status_code == 400, minutes
+    sent = client.post(url, json={"type": "adjust_time", "minutes": 10}, headers=headers)
+    assert sent.status_code == 202
+    assert sent.get_json()["seconds"] == 600
+    less = client.post(url, json={"type": "adjust_time", "minutes": "-5"}, headers=headers)
+    assert less.get_json()["seconds"] == -300
