@@ -18,6 +18,7 @@ broker_cpu and ingest_cpu (percent of one core, all workers together), and the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import shutil
@@ -51,6 +52,7 @@ class LoadOptions:
     burst: bool
     database_url: str | None
     kiosks_per_process: int
+    kiosk_dir: Path | None = None  # where the kiosks' outboxes live (default: the work dir)
 
 
 def parse_args(argv: list[str] | None = None) -> LoadOptions:
@@ -63,6 +65,12 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
     add("--burst", action="store_true", help="kiosks produce flat out: find the maximum")
     add("--database-url", help="an existing empty MySQL/MariaDB database; default: private")
     add("--kiosks-per-process", type=int, default=KIOSKS_PER_PROCESS, help="kiosks per process")
+    add(
+        "--kiosk-dir",
+        type=Path,
+        help="put the simulated kiosks' outboxes here, e.g. /dev/shm: in a centre each kiosk "
+        "commits to its own disk, here they would all queue on one (see docs/benchmarks.md)",
+    )
     args = parser.parse_args(argv)
     if args.kiosks < 1 or args.workers < 1 or args.seconds <= 0 or args.rate <= 0:
         parser.error("--kiosks, --workers, --seconds and --rate must be positive")
@@ -74,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
         args.burst,
         args.database_url,
         max(1, min(args.kiosks_per_process, MAX_KIOSKS_PER_PROCESS)),
+        args.kiosk_dir,
     )
 
 
@@ -87,7 +96,7 @@ def _kiosk_args(
         "--seconds", str(options.seconds),
         "--broker-url", broker.to_url(redact=False),
         "--centre", "centre-load",
-        "--data-dir", str(workdir / "kiosks"),
+        "--data-dir", str((options.kiosk_dir or workdir) / f"kiosks-{index}"),
         "--ledger", str(workdir / f"ledger-{index}.txt"),
         "--prefix", f"load-p{index}",
         "--drain-timeout", "600",
@@ -227,6 +236,7 @@ def measure(options: LoadOptions, database_url: str, workdir: Path) -> dict[str,
         "unknown": len(set(stored) - set(created)),
         "kiosk_exit_codes": sorted(set(codes)),
         "kiosks": options.kiosks,
+        "kiosk_dir": str(options.kiosk_dir.parent) if options.kiosk_dir else "work dir",
         "rate": 0 if options.burst else options.rate,
         "seconds": options.seconds,
         "workers": options.workers,
@@ -242,6 +252,9 @@ def measure(options: LoadOptions, database_url: str, workdir: Path) -> dict[str,
 
 def run(options: LoadOptions) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="proctor-load-"))
+    if options.kiosk_dir is not None:
+        kiosk_dir = Path(tempfile.mkdtemp(prefix="proctor-load-kiosks-", dir=options.kiosk_dir))
+        options = dataclasses.replace(options, kiosk_dir=kiosk_dir)
     server: MariaDBServer | None = None
     try:
         database_url = options.database_url
@@ -256,6 +269,8 @@ def run(options: LoadOptions) -> dict[str, Any]:
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        if options.kiosk_dir is not None:
+            shutil.rmtree(options.kiosk_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,12 @@ class InFlightWindow:
         """Drop ids (acked, or given back unsent); returns how many were in flight."""
         return sum(self._forget(message_id) for message_id in ids)
 
+    def next_expiry(self) -> float | None:
+        """When the oldest id in flight expires (None: nothing in flight). Ids are kept in the
+        order they were sent (`add` re-inserts), so the first is the oldest."""
+        first = next(iter(self._entries.values()), None)
+        return None if first is None else first.sent_at + self.timeout_s
+
     def expire(self, now: float) -> list[uuid.UUID]:
         """Drop and return the ids sent at least `timeout_s` ago, so they can be sent again."""
         due = [k for k, entry in self._entries.items() if now - entry.sent_at >= self.timeout_s]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +206,40 @@ def test_heartbeats_carry_outbox_depth(
     assert beat.rss_mb is not None
     assert beat.rss_mb > 0
     assert outbox.depth() == 2  # heartbeats never go through the outbox
+
+
+class _CountingOutbox(Outbox):
+    """The real outbox, counting how often the sender reads it."""
+
+    reads = 0
+
+    def pending(self, *args: Any, **kwargs: Any) -> Any:
+        type(self).reads += 1
+        return super().pending(*args, **kwargs)
+
+
+def test_an_idle_sender_does_not_read_the_outbox_on_every_poll(
+    mosquitto: BrokerUrl,
+    silent_central: CentralStub,
+    tmp_path: Path,
+    clock: SystemClock,
+    device_id: str,
+    running: list[Publisher],
+) -> None:
+    """Polling every 50 ms with nothing to send reads the outbox only when woken (new row,
+    ack, reconnect) or an ack timeout runs out, not twenty times a second."""
+    outbox = _CountingOutbox(tmp_path / "counting.sqlite3")
+    publisher = start(
+        make_publisher(mosquitto, outbox, clock, device_id, ack_timeout_s=1.0), running
+    )
+    assert publisher.wait_connected(10)
+    threading.Event().wait(0.3)
+    before = _CountingOutbox.reads
+    threading.Event().wait(1.0)  # 20 polls
+    assert _CountingOutbox.reads - before <= 1
+    (message,) = fill(outbox, clock, device_id, 1)  # a new row wakes the sender at once
+    assert silent_central.wait_for(lambda: silent_central.counts[message.id] == 1, timeout=2)
+    # Nobody acks: the window's expiry alone brings the sender back to send it again.
+    assert silent_central.wait_for(lambda: silent_central.counts[message.id] >= 2, timeout=5)
+    silent_central.ack(CENTRE, device_id, [message.id])
+    assert wait_until(lambda: outbox.depth() == 0)
