@@ -1,5 +1,5 @@
 """Tables of the exam domain: centres, halls and seats, exams, candidates, sessions, reviews,
-invigilator assignments and the audit log (migration 0003).
+invigilator assignments and the audit log (migration 0003); candidate import jobs (0008).
 
 Ids of things the kiosks name (centre, seat, exam, candidate, session) are the protocol's text
 ids, so `violations.seat_id` and friends join these tables directly. The kiosk-side tables
@@ -186,3 +186,30 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(UUID_LEN + ID_LEN))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON_TYPE)
+
+
+class ImportJob(Base):
+    """A bulk import running in the background, and how far it got. The thread doing it
+    updates the row (at least every few seconds while it runs), so any web worker can answer
+    the status page; a `running` row that stopped changing belongs to a process that died."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        Index("ix_import_jobs_owner_id", "owner_id"),
+        Index("ix_import_jobs_updated_at", "updated_at"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    job_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the admin who started it
+    kind: Mapped[str] = mapped_column(String(16))  # candidates
+    # running / finished / failed; "interrupted" is how a stale running row is reported.
+    state: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    imported: Mapped[list[str]] = mapped_column(JSON_TYPE)  # candidate numbers
+    problems: Mapped[list[str]] = mapped_column(JSON_TYPE)  # sentences, at most a few hundred
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

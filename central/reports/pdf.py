@@ -28,15 +28,16 @@ from central.reports.timeline import (
     Decision,
     TimelineLayout,
     clock,
+    no_violations,
     type_label,
 )
+from central.reports.translation import _, decision, integrity_summary, ngettext, pgettext
 from central.scoring.result import number
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FAMILY = "DejaVu"
 PAGE_WIDTH_MM = 180.0  # A4 (210 mm) less 15 mm margins
-LOG_COLUMNS = (("Time", 13), ("Duration", 16), ("Type", 27), ("Decision", 28), ("Note", 44))
-LOG_EVIDENCE_WIDTH = 52
+LOG_WIDTHS = (13, 16, 27, 28, 44, 52)  # time, duration, type, decision, note, evidence
 MINUS = "\N{MINUS SIGN}"
 ASCII_STAND_INS = {"≥": ">=", "≤": "<=", MINUS: "-", EN_DASH: "-", "\N{MULTIPLICATION SIGN}": "x"}
 GREY, INK = (102, 102, 102), (29, 29, 31)
@@ -89,7 +90,8 @@ class ReportPDF(FPDF):
         self.set_y(-11)
         self.style(8)
         self.set_text_color(*GREY)
-        text = f"{self.footer_text} · page {self.page_no()}/{{nb}}"
+        page = _("page %(page)s/%(pages)s", page=self.page_no(), pages="{nb}")
+        text = f"{self.footer_text} · {page}"
         self.cell(0, 5, self.clean(text), align="C")
         self.set_text_color(*INK)
 
@@ -100,16 +102,24 @@ class ReportPDF(FPDF):
 def _header(pdf: ReportPDF, report: CandidateReport) -> None:
     sitting = report.current.exam_session
     exam = report.current.exam
-    pdf.line_of("Candidate report", 17, bold=True, height=9)
+    pdf.line_of(_("Candidate report"), 17, bold=True, height=9)
     lines = (
-        ("Centre", f"{report.centre.name} ({report.centre.centre_id})"),
-        ("Exam", f"{exam.title} ({exam.exam_id}, version {exam.version})"),
-        ("Candidate", f"{report.candidate.display_name} ({report.candidate.candidate_number})"),
-        ("Seat", f"{report.seat.label}, {report.hall.name}"),
+        (_("Centre"), f"{report.centre.name} ({report.centre.centre_id})"),
         (
-            "Session",
+            _("Exam"),
+            _(
+                "%(title)s (%(exam)s, version %(version)s)",
+                title=exam.title,
+                exam=exam.exam_id,
+                version=exam.version,
+            ),
+        ),
+        (_("Candidate"), f"{report.candidate.display_name} ({report.candidate.candidate_number})"),
+        (_("Seat"), f"{report.seat.label}, {report.hall.name}"),
+        (
+            _("Session"),
             f"{sitting.session_id}, {sitting.scheduled_start:%Y-%m-%d %H:%M}{EN_DASH}"
-            f"{sitting.scheduled_end:%H:%M} UTC, {sitting.state}",
+            f"{sitting.scheduled_end:%H:%M} UTC, " + pgettext("session state", sitting.state),
         ),
     )
     for label, value in lines:
@@ -126,35 +136,64 @@ def _verdict(pdf: ReportPDF, report: CandidateReport) -> None:
         text = report.reason
     else:
         kind = "provisional"
-        pdf.line_of("Provisional: not yet released", 10, bold=True)
-        text = f"As it stands: {report.reason}"
+        pdf.line_of(_("Provisional: not yet released"), 10, bold=True)
+        text = _("As it stands: %(reason)s", reason=report.reason)
     pdf.set_fill_color(*VERDICT_COLOURS[kind])
     pdf.style(12, bold=True)
     pdf.multi_cell(0, 7, pdf.clean(text), fill=True, padding=2, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     released_at = report.current.exam_session.released_at
     if released_at is not None:
-        pdf.line_of(f"Released {released_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC.", 9)
+        moment = f"{released_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+        pdf.line_of(_("Released %(moment)s UTC.", moment=moment), 9)
 
 
 def _scores(pdf: ReportPDF, report: CandidateReport) -> None:
     policy, quiz = report.current.policy, report.quiz
     pdf.heading(
-        f"Trust score: {number(report.trust_score)} (pass at {number(policy.pass_threshold)})"
+        _(
+            "Trust score: %(score)s (pass at %(threshold)s)",
+            score=number(report.trust_score),
+            threshold=number(policy.pass_threshold),
+        )
     )
     lost = report.current.result.trust.total_points
-    pdf.line_of(f"Violations cost {number(lost)} points now (dismissed ones cost nothing).")
+    pdf.line_of(
+        _(
+            "Violations cost %(points)s points now (dismissed ones cost nothing).",
+            points=number(lost),
+        )
+    )
     pdf.heading(
-        f"Quiz score: {quiz.score:g} of {quiz.max_marks:g} ({quiz.percent:g} %, "
-        f"pass at {quiz.pass_percent:g} %)"
+        _(
+            "Quiz score: %(score)s of %(max)s (%(percent)s %%, pass at %(pass_percent)s %%)",
+            score=f"{quiz.score:g}",
+            max=f"{quiz.max_marks:g}",
+            percent=f"{quiz.percent:g}",
+            pass_percent=f"{quiz.pass_percent:g}",
+        )
     )
     correct, wrong = quiz.count("correct"), quiz.count("wrong")
-    pdf.line_of(f"Correct: {correct} answer(s), +{quiz.earned:g} marks")
-    pdf.line_of(f"Wrong: {wrong} answer(s), {MINUS}{quiz.penalty:g} marks (negative marking)")
-    pdf.line_of(f"Unanswered: {quiz.count('unanswered')}")
+    pdf.line_of(
+        ngettext(
+            "Correct: %(num)d answer, +%(marks)s marks",
+            "Correct: %(num)d answers, +%(marks)s marks",
+            correct,
+            marks=f"{quiz.earned:g}",
+        )
+    )
+    pdf.line_of(
+        ngettext(
+            "Wrong: %(num)d answer, %(marks)s marks (negative marking)",
+            "Wrong: %(num)d answers, %(marks)s marks (negative marking)",
+            wrong,
+            marks=f"{MINUS}{quiz.penalty:g}",
+        )
+    )
+    pdf.line_of(_("Unanswered: %(count)s", count=quiz.count("unanswered")))
     if quiz.count("unmarked"):
-        pdf.line_of(f"Not marked automatically: {quiz.count('unmarked')}")
+        pdf.line_of(_("Not marked automatically: %(count)s", count=quiz.count("unmarked")))
     if quiz.floored:
-        pdf.line_of("Floor: the total was below zero and counts as zero")
+        pdf.line_of(_("Floor: the total was below zero and counts as zero"))
 
 
 # --- the chart ---------------------------------------------------------------------------
@@ -222,13 +261,12 @@ def _chart(pdf: ReportPDF, lay: TimelineLayout) -> None:
     pdf.rect(ox + plot.x * k, oy + plot.y * k, plot.w * k, plot.h * k, style="D")
     if not lay.bars:
         middle = (ox + (plot.x + plot.w / 2) * k, oy + (plot.y + plot.h / 2 + 4) * k)
-        _chart_text(pdf, *middle, "No violations", "middle")
+        _chart_text(pdf, *middle, no_violations(), "middle")
     for bar in lay.bars:
         _box(pdf, bar.box, bar.item.decision, at)
     for entry in lay.legend:
         _box(pdf, entry.swatch, entry.decision, at)
-        text = STYLES[entry.decision].label
-        _chart_text(pdf, ox + entry.text_x * k, oy + entry.text_y * k, text, "start")
+        _chart_text(pdf, ox + entry.text_x * k, oy + entry.text_y * k, entry.label, "start")
     pdf.set_y(oy + lay.height * k + 1)
 
 
@@ -236,29 +274,30 @@ def _chart(pdf: ReportPDF, lay: TimelineLayout) -> None:
 
 
 def _log_cells(row: LogRow) -> list[str]:
-    decision = str(row.decision)
+    standing = decision(row.decision)
     if row.cost:
-        decision += f" ({MINUS}{row.cost:.1f})"
+        standing += f" ({MINUS}{row.cost:.1f})"
     return [
         clock(row.offset_s),
         f"{row.duration_s:.0f} s",
         type_label(row.type),
-        decision,
+        standing,
         row.note + (f" ({row.reviewer})" if row.reviewer else ""),
-        "\n".join(row.evidence_paths) or "none",
+        "\n".join(row.evidence_paths) or pgettext("evidence", "none"),
     ]
 
 
 def _log(pdf: ReportPDF, report: CandidateReport) -> None:
-    pdf.heading("Violation log")
+    pdf.heading(_("Violation log"))
     if not report.rows:
-        pdf.line_of("No violations.")
+        pdf.line_of(_("No violations."))
         return
     pdf.line_of(
-        "Time is from the session's scheduled start; evidence is the path on this server.",
+        _("Time is from the session's scheduled start; evidence is the path on this server."),
         8.5,
     )
-    widths = [w for _, w in LOG_COLUMNS] + [LOG_EVIDENCE_WIDTH]
+    widths = list(LOG_WIDTHS)
+    columns = [_("Time"), _("Duration"), _("Type"), _("Decision"), _("Note"), _("Evidence")]
     pdf.style(8)
     pdf.set_fill_color(255, 255, 255)  # the chart's last colours must not leak into the table
     pdf.set_draw_color(180, 185, 195)
@@ -273,32 +312,38 @@ def _log(pdf: ReportPDF, report: CandidateReport) -> None:
         padding=1,
         headings_style=FontFace(emphasis="BOLD", fill_color=(232, 235, 241)),
     ) as table:
-        table.row([name for name, _ in LOG_COLUMNS] + ["Evidence"])
+        table.row([pdf.clean(name) for name in columns])
         for row in report.rows:
             table.row([pdf.clean(cell) for cell in _log_cells(row)])
 
 
 def _integrity(pdf: ReportPDF, report: CandidateReport) -> None:
-    pdf.heading("Evidence integrity")
+    pdf.heading(_("Evidence integrity"))
     if not report.integrity:
-        pdf.line_of("No kiosk messages for this session.")
+        pdf.line_of(_("No kiosk messages for this session."))
     for item in report.integrity:
-        pdf.line_of(f"{item.device_id}: {item.summary()}")
+        pdf.line_of(f"{item.device_id}: {integrity_summary(item)}")
 
 
 def report_pdf(report: CandidateReport, generated_at: datetime | None = None) -> bytes:
     """The whole report as PDF bytes."""
     moment = (generated_at or datetime.now(UTC)).astimezone(UTC)
     sitting = report.current.exam_session
-    pdf = ReportPDF(f"Session {sitting.session_id} · generated {moment:%Y-%m-%d %H:%M} UTC")
-    pdf.set_title(pdf.clean(f"Candidate report {report.candidate.candidate_number}"))
+    footer = _(
+        "Session %(session)s · generated %(moment)s UTC",
+        session=sitting.session_id,
+        moment=f"{moment:%Y-%m-%d %H:%M}",
+    )
+    pdf = ReportPDF(footer)
+    number_ = report.candidate.candidate_number
+    pdf.set_title(pdf.clean(_("Candidate report %(number)s", number=number_)))
     pdf.set_creator("Proctor central")
     pdf.set_text_color(*INK)
     pdf.add_page()
     _header(pdf, report)
     _verdict(pdf, report)
     _scores(pdf, report)
-    pdf.heading("Timeline of violations")
+    pdf.heading(_("Timeline of violations"))
     _chart(pdf, report.timeline())
     _log(pdf, report)
     _integrity(pdf, report)

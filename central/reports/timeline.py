@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
+from central.reports.translation import _, decision, ngettext, pgettext, violation_type
+
 Decision = Literal["confirmed", "pending", "dismissed", "information"]
 DECISIONS: tuple[Decision, ...] = ("confirmed", "pending", "dismissed", "information")
 
@@ -38,7 +40,7 @@ EN_DASH = "\N{EN DASH}"
 
 @dataclass(frozen=True)
 class Style:
-    label: str
+    label: str  # English; legend_label() gives the words a chart shows
     fill: str | None  # None: hollow
     stroke: str
     hatched: bool = False
@@ -96,6 +98,7 @@ class Tick:
 @dataclass(frozen=True)
 class LegendEntry:
     decision: Decision
+    label: str  # in the request's language
     swatch: Box
     text_x: float
     text_y: float
@@ -122,8 +125,24 @@ def clock(seconds: float) -> str:
     return f"{sign}{total // 60:02d}:{total % 60:02d}"
 
 
-def type_label(violation_type: str) -> str:
-    return violation_type.replace("_", " ")
+def type_label(code: str) -> str:
+    """The violation type in words, in the request's language (English outside one)."""
+    return violation_type(code)
+
+
+def legend_label(kind: Decision) -> str:
+    """The legend's name for a decision (STYLES' label, in the request's language)."""
+    words = {
+        "confirmed": pgettext("timeline legend", "Confirmed"),
+        "pending": pgettext("timeline legend", "Pending review"),
+        "dismissed": pgettext("timeline legend", "Dismissed"),
+        "information": pgettext("timeline legend", "Information (not a flag)"),
+    }
+    return words[kind]
+
+
+def no_violations() -> str:
+    return _("No violations")
 
 
 def _tick_step(span_s: float) -> int:
@@ -167,9 +186,12 @@ def _bar(item: TimelineItem, lane: Lane, to_x: _Scale) -> Bar:
     h = THIN_BAR_HEIGHT if STYLES[item.decision].thin else BAR_HEIGHT
     y = lane.band.y + (lane.band.h - h) / 2
     duration = max(item.end_s - item.start_s, 0.0)
-    title = (
-        f"{type_label(item.type)} {clock(item.start_s)}{EN_DASH}{clock(item.end_s)} "
-        f"({duration:.0f} s), {item.decision}"
+    title = _(
+        "%(type)s %(span)s (%(seconds)s s), %(decision)s",
+        type=type_label(item.type),
+        span=f"{clock(item.start_s)}{EN_DASH}{clock(item.end_s)}",
+        seconds=f"{duration:.0f}",
+        decision=decision(item.decision),
     )
     return Bar(Box(x, y, w, h), item, title)
 
@@ -177,26 +199,31 @@ def _bar(item: TimelineItem, lane: Lane, to_x: _Scale) -> Bar:
 def _legend(top: float) -> tuple[LegendEntry, ...]:
     entries = []
     x = LABEL_WIDTH
-    for decision in DECISIONS:
-        swatch = Box(x, top + 6, 22, THIN_BAR_HEIGHT if STYLES[decision].thin else 12)
-        entries.append(LegendEntry(decision, swatch, x + 28, top + 16))
-        x += 28 + 6.2 * len(STYLES[decision].label) + 18
+    for kind in DECISIONS:
+        swatch = Box(x, top + 6, 22, THIN_BAR_HEIGHT if STYLES[kind].thin else 12)
+        label = legend_label(kind)
+        entries.append(LegendEntry(kind, label, swatch, x + 28, top + 16))
+        x += 28 + 6.2 * len(label) + 18
     return tuple(entries)
 
 
 def _describe(items: Sequence[TimelineItem], axis_to: float) -> str:
     if not items:
-        return f"No violations during {clock(axis_to)} of exam time."
+        return _("No violations during %(time)s of exam time.", time=clock(axis_to))
     counts = [
-        f"{sum(1 for i in items if i.decision == d)} {d}"
+        f"{sum(1 for i in items if i.decision == d)} {decision(d)}"
         for d in DECISIONS
         if any(i.decision == d for i in items)
     ]
     types = len({i.type for i in items})
-    return (
-        f"{len(items)} violation(s) of {types} type(s) over {clock(axis_to)} of exam time: "
-        + ", ".join(counts)
-        + "."
+    violations = ngettext("%(num)d violation", "%(num)d violations", len(items))
+    kinds = ngettext("%(num)d type", "%(num)d types", types)
+    return _(
+        "%(violations)s of %(types)s over %(time)s of exam time: %(counts)s.",
+        violations=violations,
+        types=kinds,
+        time=clock(axis_to),
+        counts=", ".join(counts),
     )
 
 
@@ -291,7 +318,7 @@ def _svg_grid(lay: TimelineLayout) -> list[str]:
         f'height="{_num(plot.h)}" fill="none" stroke="#8a8f99" stroke-width="1"/>'
     )
     if not lay.bars:
-        parts.append(_text(plot.x + plot.w / 2, plot.y + plot.h / 2 + 4, "No violations", "middle"))
+        parts.append(_text(plot.x + plot.w / 2, plot.y + plot.h / 2 + 4, no_violations(), "middle"))
     return parts
 
 
@@ -313,6 +340,6 @@ def render_svg(lay: TimelineLayout, title: str) -> str:
         )
     for entry in lay.legend:
         parts.append(_rect(entry.swatch, entry.decision) + "/>")
-        parts.append(_text(entry.text_x, entry.text_y, STYLES[entry.decision].label))
+        parts.append(_text(entry.text_x, entry.text_y, entry.label))
     parts.append("</svg>")
     return "\n".join(parts)

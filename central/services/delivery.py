@@ -71,21 +71,6 @@ class DeliveryStatus:
         return "sending"
 
 
-def in_words(delivery: Delivery, session_id: str | None = None) -> str:
-    """One sentence for the admin who caused the delivery (about `session_id` if given)."""
-    if session_id is not None and delivery.session_id not in (None, session_id):
-        return f"The seat's next sitting is {delivery.session_id}; this one is sent after it."
-    if delivery.state == "sent":
-        return "Exam and enrolment sent to the kiosk."
-    if delivery.state == "already_sent":
-        return "The kiosk has the exam and enrolment already."
-    if delivery.state == "no_kiosk":
-        return "Not sent yet: no kiosk is bound to the seat."
-    if delivery.state == "no_sitting":
-        return "Nothing to send: the seat has no sitting ahead."
-    return f"Not sent: {delivery.detail}."
-
-
 def next_sitting(session: Session, seat_id: str, now: datetime) -> ExamSession | None:
     statement = (
         select(ExamSession)

@@ -75,6 +75,9 @@ def _decisions() -> dict[str, str]:
     return {
         "confirmed": pgettext("review decision", "confirmed"),
         "dismissed": pgettext("review decision", "dismissed"),
+        # A violation's standing on the result page and the report.
+        "pending": pgettext("review decision", "pending"),
+        "information": pgettext("review decision", "information"),
     }
 
 
@@ -104,6 +107,7 @@ def _import_states() -> dict[str, str]:
         "running": pgettext("import state", "running"),
         "finished": pgettext("import state", "finished"),
         "failed": pgettext("import state", "failed"),
+        "interrupted": pgettext("import state", "interrupted"),
     }
 
 

@@ -29,6 +29,7 @@ from central.services.hall_console import acknowledge_alert, hall_of_violation, 
 from central.services.seats import seat_events
 from central.web.access import current_info, require_hall, visible_hall, visible_seat
 from central.web.auth import role_required
+from central.web.console_words import console_words
 from central.web.database import get_session
 from central.web.feed_hub import FeedHub
 from central.web.serializers import event_to_dict, iso
@@ -95,10 +96,13 @@ def console_page(hall_id: str) -> str:
     snapshot = htmlsafe_json_dumps(
         hall_snapshot(session, hall), dumps=json.dumps, default=json_default
     )
+    # The words console.js shows, in the page's language (it has no gettext of its own).
+    words = htmlsafe_json_dumps(console_words(), dumps=json.dumps)
     return render_template(
         "hall_console.html",
         hall=hall,
         snapshot_json=snapshot,
+        words_json=words,
         may_act=current_user.role in ACTORS,
     )
 

@@ -18,11 +18,13 @@ from central.reports.data import CandidateReport, candidate_report
 from central.reports.exports import results_csv, violations_export
 from central.reports.pdf import report_pdf
 from central.reports.timeline import STYLES, clock, render_svg, type_label
+from central.reports.translation import integrity_summary
 from central.services.audit import record
 from central.web.access import current_info, require_hall
 from central.web.auth import role_required
 from central.web.database import get_session
 from central.web.review import REVIEW_ROLES
+from central.web.translation import _
 
 bp = Blueprint("reports", __name__, url_prefix="/results")
 REPORT_ROLES = REVIEW_ROLES
@@ -49,7 +51,7 @@ def _visible_report(session_id: str, action: str) -> CandidateReport:
 @role_required(*REPORT_ROLES)
 def report_page(session_id: str) -> str:
     report = _visible_report(session_id, "report.html")
-    title = f"Timeline of violations, {report.candidate.candidate_number}"
+    title = _("Timeline of violations, %(number)s", number=report.candidate.candidate_number)
     return render_template(
         "report.html",
         report=report,
@@ -59,6 +61,7 @@ def report_page(session_id: str) -> str:
         clock=clock,
         type_label=type_label,
         styles=STYLES,
+        integrity_summary=integrity_summary,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from central.domain_models import Candidate, Seat
+from central.reports.translation import integrity_summary
 from central.services.integrity import session_integrity
 from central.services.results import session_result
 from central.services.review import evidence_links
@@ -34,4 +35,5 @@ def session_result_page(session_id: str) -> str:
         pending_flags=[v for v in current.flags if v.review is None],
         action_form=ActionForm(),
         integrity=session_integrity(session, session_id),
+        integrity_summary=integrity_summary,
     )

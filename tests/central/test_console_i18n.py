@@ -4,11 +4,14 @@ it, with the Flask test client and in Debian's Chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,8 +20,10 @@ from werkzeug.serving import make_server
 
 import central
 from central.db import create_db_engine, make_sessionmaker
+from central.services.delivery import Delivery
 from central.services.planning import SESSION_STATES
 from central.web import create_app, labels
+from central.web.admin.deliveries import delivery_sentence
 from central.web.i18n import LANGUAGES, TRANSLATIONS
 from protocol.exam import QuestionKind
 from protocol.models import EventState, Severity, ViolationType
@@ -302,3 +307,199 @@ def test_switch_to_french_in_a_browser_by_keyboard(served_day: str, tmp_path: Pa
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("heading", name="Seat map")).to_be_visible()
         expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+# -- the live console, results, reports and the PDF in French --------------------------------
+
+
+def _words(page: str) -> dict[str, Any]:
+    match = re.search(
+        r'<script type="application/json" id="console-words">(.*?)</script>', page, re.S
+    )
+    assert match, "the console page carries its words"
+    words: dict[str, Any] = json.loads(match.group(1))
+    return words
+
+
+def test_the_hall_console_in_french_carries_french_words_for_its_script(
+    day_app: tuple[Flask, Day],
+) -> None:
+    client = day_app[0].test_client()
+    _choose(client, "fr")
+    _login(client, "ivy")
+    page = _page(client, "/halls/hall-a/console")
+    assert _lang(page) == "fr"
+    assert "Console en direct" in page
+    assert '<h2 id="alerts-title">Alertes</h2>' in page
+    assert "<h3>Commandes</h3>" in page
+    assert ">Envoyer l'avertissement</button>" in page
+    assert 'data-command="end_exam" class="danger">Terminer l\'examen</button>' in page
+    assert ">connexion…</span>" in page
+    words = _words(page)
+    texts = words["texts"]
+    assert texts["you are on the way"] == "vous êtes en route"
+    assert texts["{who} is on the way"] == "{who} est en route"
+    assert texts["seen by {who}"] == "vu par {who}"
+    assert texts["Acknowledge"] == "Acquitter"
+    assert texts["Send instead"] == "Envoyer plutôt"
+    assert texts["Warning “{text}”"] == "Avertissement « {text} »"
+    assert texts["End the exam at this seat?"] == "Terminer l'examen à cette place ?"
+    # Violation types: the same words as the other pages (central/web/labels.py).
+    assert words["violation_types"]["phone_in_view"] == "téléphone visible"
+    assert words["violation_types"]["looking_away"] == "regard détourné"
+    assert words["connections"]["offline"] == "hors ligne"
+    assert words["command_states"]["done"] == "exécutée"
+    # Counts per plural category: French says "1 avertissement" and "0 avertissement".
+    warnings = words["counts"]["{count} warning(s)"]
+    assert warnings == {
+        "one": "{count} avertissement",
+        "many": "{count} avertissements",
+        "other": "{count} avertissements",
+    }
+
+
+def test_the_hall_console_stays_english_by_default(day_app: tuple[Flask, Day]) -> None:
+    client = day_app[0].test_client()
+    _login(client, "ivy")
+    page = _page(client, "/halls/hall-a/console")
+    assert _lang(page) == "en"
+    assert '<h2 id="alerts-title">Alerts</h2>' in page
+    words = _words(page)
+    assert words["texts"]["you are on the way"] == "you are on the way"
+    assert words["violation_types"]["phone_in_view"] == "phone in view"
+    assert words["counts"]["{count} warning(s)"]["one"] == "{count} warning"
+
+
+def test_result_page_report_and_exports_column_in_french(day_app: tuple[Flask, Day]) -> None:
+    client = day_app[0].test_client()
+    _choose(client, "fr")
+    _login(client, "rita")
+    review = _page(client, "/review/")
+    assert "<th>Exports</th>" in review
+    assert "Résultats (CSV)" in review
+    assert "Infractions (JSON)" in review
+
+    result = _page(client, "/results/sessions/sess-1")
+    assert "Résultat : " in result
+    assert "Rapport imprimable" in result
+    assert "2 signalements en attente d'examen." in result
+    assert "Score de confiance : 87 (réussite à partir de 70)" in result
+    assert "<th>Coût</th>" in result
+    assert "téléphone visible" in result
+    assert "en attente" in result  # a flag not yet reviewed
+    assert "information" in result  # the raised hand
+    assert "Intégrité des preuves invérifiable" in result
+    assert "4 réponses, +4 points" in result
+    assert "1 réponse, \N{MINUS SIGN}0.25 points (notation négative)" in result
+    assert "<td>correcte</td>" in result
+    assert "Plancher" not in result
+    assert "Par question" in result
+
+    report = _page(client, "/results/sessions/sess-1/report")
+    assert _lang(report) == "fr"
+    assert "<h1>Rapport du candidat</h1>" in report
+    assert "Provisoire : pas encore publié." in report
+    assert "Chronologie des infractions" in report
+    assert "Journal des infractions" in report
+    assert "Correctes : 4 réponses, +4 points" in report
+    # The chart: legend, lanes and its description in French.
+    assert ">En attente d&#x27;examen</text>" in report  # escaped in the SVG
+    assert ">Information (pas un signalement)</text>" in report
+    assert ">téléphone visible</text>" in report
+    assert "3 infractions de 3 types sur 60:00 de temps d&#x27;examen : 2 en attente" in report
+    assert "Timeline of violations" not in report
+
+
+def test_the_pdf_report_follows_the_language(day_app: tuple[Flask, Day]) -> None:
+    client = day_app[0].test_client()
+    _choose(client, "fr")
+    _login(client, "rita")
+
+    def pdf_text(path: str) -> str:
+        response = client.get(path)
+        assert response.status_code == 200
+        document = pdfium.PdfDocument(response.data)
+        try:
+            return "\n".join(page.get_textpage().get_text_range() for page in document)
+        finally:
+            document.close()
+
+    text = pdf_text("/results/sessions/sess-1/report.pdf")
+    for words in (
+        "Rapport du candidat",
+        "Provisoire : pas encore publié",
+        "Score de confiance : 87 (réussite à partir de 70)",
+        "Note au questionnaire : 3.75 sur 5 (75 %, réussite à partir de 40 %)",
+        "Chronologie des infractions",
+        "Journal des infractions",
+        "En attente d'examen",  # the chart's legend
+        "Écartée",
+        "téléphone visible",
+        "Intégrité des preuves",
+        "rapport généré le",
+        "page 1/1",
+    ):
+        assert words in text, words
+    assert "Candidate report" not in text
+    assert "Timeline" not in text
+
+    _choose(client, "en", back="/review/")
+    english = pdf_text("/results/sessions/sess-1/report.pdf")
+    assert "Candidate report" in english
+    assert "Pending review" in english
+    assert "Rapport du candidat" not in english
+
+
+def test_delivery_sentences_follow_the_language(day_app: tuple[Flask, Day]) -> None:
+    waiting = Delivery("A-01", "sess-1", "no_kiosk", "")
+    later = Delivery("A-01", "sess-0", "sent", "")
+    refused = Delivery("A-01", "sess-1", "invalid", "the exam is too large")
+    with day_app[0].test_request_context(headers={"Accept-Language": "fr"}):
+        assert delivery_sentence(waiting) == (
+            "Pas encore envoyé : aucune borne n'est attachée à la place."
+        )
+        assert delivery_sentence(later, "sess-1").startswith(
+            "La prochaine session de la place est sess-0"
+        )
+        assert delivery_sentence(refused) == "Non envoyé : the exam is too large."
+    with day_app[0].test_request_context():
+        assert delivery_sentence(waiting) == "Not sent yet: no kiosk is bound to the seat."
+    # Outside a request (scripts, the services' own tests): English.
+    assert delivery_sentence(refused) == "Not sent: the exam is too large."
+
+
+def test_the_hall_console_in_french_in_a_browser(served_day: str, tmp_path: Path) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="fr-FR")
+        page.goto(f"{served_day}/halls/hall-a/console")
+        page.get_by_label("Nom d'utilisateur").fill("ivy")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        expect(page.locator("#live-state")).to_have_text("en direct")
+        tile = page.locator(".tile").first
+        expect(tile).to_have_attribute("aria-label", "Place A-01, en ligne, 3 alertes ouvertes")
+        expect(tile).to_contain_text("pas encore de progression")
+        expect(tile.locator(".alert-chip").first).to_have_text(re.compile("^Téléphone visible"))
+        feed = page.locator("#alert-feed li")
+        phone = feed.filter(has_text="Téléphone visible")
+        expect(phone).to_contain_text("(élevée, terminé)")
+        expect(phone.get_by_role("button", name="Acquitter")).to_be_visible()
+        expect(phone.get_by_role("button", name="Envoyer", exact=True)).to_be_visible()
+        expect(phone.get_by_role("button", name="Sur place")).to_be_visible()
+        expect(phone.get_by_label("Surveillant à envoyer à la place")).to_be_visible()
+
+        phone.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(phone).to_contain_text("vous êtes en route")
+        expect(phone.get_by_role("button", name="Envoyer plutôt")).to_be_visible()
+
+        tile.click()
+        expect(page.locator("#detail-title")).to_have_text("Place A-01")
+        expect(page.get_by_role("heading", name="Commandes")).to_be_visible()
+        expect(page.locator("#detail-events li").first).to_contain_text("terminé")
+        page.get_by_role("button", name="Envoyer l'avertissement").click()
+        command = page.locator("#command-list li").first
+        expect(command).to_contain_text("Avertissement « Merci de garder les yeux")
+        expect(command).to_contain_text("en file d'attente")
+        expect(command).to_contain_text(" par ivy")
+        page.screenshot(path=str(tmp_path / "console-fr.png"), full_page=True)

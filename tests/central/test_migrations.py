@@ -38,6 +38,7 @@ TABLES = {
     "live_feed",
     "live_feed_counter",
     "device_keys",
+    "import_jobs",
 }
 
 

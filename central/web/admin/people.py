@@ -14,22 +14,22 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from central.domain_models import Candidate, Exam, ExamSession, Hall, Seat
 from central.services.candidate_imports import MAX_ROSTER_BYTES, CandidateUpload
-from central.services.delivery import deliver_seat, delivery_status, in_words
+from central.services.delivery import deliver_seat, delivery_status
 from central.services.errors import InvalidParameter, NotFound
-from central.services.import_jobs import ImportJobs
+from central.services.import_jobs import (
+    INTERRUPTED,
+    create_import,
+    import_status,
+    run_import,
+)
 from central.services.planning import Sitting, schedule_session
 from central.web.admin import MAX_UPLOAD_BYTES, bp, forms
+from central.web.admin.deliveries import delivery_sentence
 from central.web.database import get_session
 from central.web.translation import _
 
-_JOBS = "central.import_jobs"
 _SESSIONMAKER = "central.db"  # set by central.web.database.init_database
 PAGE_SIZE = 500
-
-
-def _jobs() -> ImportJobs:
-    jobs: ImportJobs = current_app.extensions.setdefault(_JOBS, ImportJobs())
-    return jobs
 
 
 @bp.get("/candidates")
@@ -46,7 +46,7 @@ def candidates() -> str:
 
 @bp.post("/candidates/import")
 def import_candidates() -> BaseResponse:
-    started: list[str] = []
+    created: list[tuple[str, CandidateUpload]] = []
 
     def change() -> str:
         roster, photos = request.files.get("roster"), request.files.get("photos")
@@ -55,30 +55,43 @@ def import_candidates() -> BaseResponse:
         if photos is None or not photos.filename:
             raise InvalidParameter("photos", _("file is required (zip)"))
         upload = CandidateUpload(roster.read(MAX_ROSTER_BYTES + 1), photos.read(MAX_UPLOAD_BYTES))
-        sessions: sessionmaker[Session] = current_app.extensions[_SESSIONMAKER]
-        encoder: Any = current_app.config.get("CANDIDATE_ENCODER")  # tests swap in a fake
-        started.append(_jobs().start(sessions, current_user.info, upload, encoder))
+        created.append((create_import(get_session(), current_user.info), upload))
         return _("Import started.")
 
     response = forms.apply_change(change, url_for("admin.candidates"))
-    if started:
-        return redirect(url_for("admin.import_job", job_id=started[0]), 303)
+    # The thread starts once the job's row is committed (apply_change commits or rolls back).
+    if created and import_status(get_session(), created[0][0]) is not None:
+        job_id, upload = created[0]
+        sessions: sessionmaker[Session] = current_app.extensions[_SESSIONMAKER]
+        encoder: Any = current_app.config.get("CANDIDATE_ENCODER")  # tests swap in a fake
+        run_import(sessions, job_id, current_user.info, upload, encoder)
+        return redirect(url_for("admin.import_job", job_id=job_id), 303)
     return response
+
+
+def _import_status(job_id: str, missing: str) -> dict[str, Any]:
+    """From the table, so any web worker answers for an import another one runs."""
+    status = import_status(get_session(), job_id)
+    if status is None:
+        raise NotFound(missing)
+    if status["state"] == INTERRUPTED:  # the service's sentence, in the admin's language
+        status["error"] = _(
+            "The import was interrupted (the server stopped or restarted). The candidates "
+            "imported before that are kept: run the same import again; they will be listed "
+            "as already registered."
+        )
+    return status
 
 
 @bp.get("/candidates/imports/<job_id>")
 def import_job(job_id: str) -> str:
-    status = _jobs().status(job_id)
-    if status is None:
-        raise NotFound(_("no such import (imports are kept until the server restarts)"))
+    status = _import_status(job_id, _("no such import (imports are kept for 7 days)"))
     return render_template("admin/import_job.html", status=status)
 
 
 @bp.get("/candidates/imports/<job_id>/status")
 def import_job_status(job_id: str) -> BaseResponse:
-    status = _jobs().status(job_id)
-    if status is None:
-        raise NotFound(_("no such import"))
+    status = _import_status(job_id, _("no such import"))
     response = jsonify(status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -127,8 +140,11 @@ def deliver_session(session_id: str) -> BaseResponse:
                     session=session_id,
                 ),
             )
-        # in_words is the delivery service's sentence: English until that layer is translated.
-        return _("Session %(session)s: %(outcome)s", session=session_id, outcome=in_words(delivery))
+        return _(
+            "Session %(session)s: %(outcome)s",
+            session=session_id,
+            outcome=delivery_sentence(delivery),
+        )
 
     return forms.apply_change(change, url_for("admin.sessions_page"))
 
@@ -158,7 +174,7 @@ def new_session() -> BaseResponse:
             )
         schedule_session(db, current_user.info, sitting)
         delivery = deliver_seat(db, current_user.info, sitting.seat_id)
-        outcome = in_words(delivery, sitting.session_id)
+        outcome = delivery_sentence(delivery, sitting.session_id)
         return _(
             "Session %(session)s scheduled. %(outcome)s",
             session=sitting.session_id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from central.domain_models import Centre, Hall, Seat
-from central.services.delivery import deliver_seat, in_words
+from central.services.delivery import deliver_seat
 from central.services.errors import NotFound
 from central.services.planning import (
     HallLayout,
@@ -23,6 +23,7 @@ from central.services.planning import (
     update_hall_layout,
 )
 from central.web.admin import bp, forms
+from central.web.admin.deliveries import delivery_sentence
 from central.web.database import get_session
 from central.web.translation import _, ngettext
 
@@ -162,8 +163,7 @@ def seat_kiosk(seat_id: str) -> BaseResponse:
             return _("Seat %(seat)s: kiosk unbound.", seat=seat.label)
         delivery = deliver_seat(session, current_user.info, seat_id)
         bound = _("Seat %(seat)s: kiosk %(kiosk)s.", seat=seat.label, kiosk=device_id)
-        # in_words is the delivery service's sentence: English until that layer is translated.
-        return bound if delivery.state == "no_sitting" else f"{bound} {in_words(delivery)}"
+        return bound if delivery.state == "no_sitting" else f"{bound} {delivery_sentence(delivery)}"
 
     return forms.apply_change(change, back)
 

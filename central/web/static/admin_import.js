@@ -6,6 +6,7 @@
   const bar = document.getElementById("import-progress");
   const state = document.getElementById("import-state");
   const problems = document.getElementById("import-problems");
+  const error = document.getElementById("import-error");
 
   function show(status) {
     bar.max = Math.max(status.total, 1);
@@ -20,6 +21,9 @@
     state.textContent = box.dataset.progress.replace(/\{(\w+)\}/g, function (whole, name) {
       return name in words ? String(words[name]) : whole;
     });
+    // A failed import lists its reasons as problems; an interrupted one says what to do here.
+    error.hidden = status.state !== "interrupted";
+    error.textContent = error.hidden ? "" : status.error;
     problems.replaceChildren(...status.problems.map(function (text) {
       const item = document.createElement("li");
       item.textContent = text;

@@ -2,11 +2,15 @@
 // hall's live feed (Server-Sent Events). EventSource resends the last id it got as
 // Last-Event-ID when it reconnects, and the server replays what was missed.
 // No inline script or style (CSP): positions are set through element.style.
+// Words come from the page's console-words data block, in the page's language (t(), below).
 (function () {
   "use strict";
 
   var root = document.getElementById("console");
   var snapshot = JSON.parse(document.getElementById("console-data").textContent);
+  var wordsBlock = document.getElementById("console-words");
+  var WORDS = wordsBlock ? JSON.parse(wordsBlock.textContent) : {};
+  var plurals = new Intl.PluralRules(document.documentElement.lang || "en");
   var hallId = root.dataset.hall;
   var mayAct = root.dataset.mayAct === "1";
   var me = root.dataset.user;
@@ -28,10 +32,37 @@
 
   function now() { return Date.now() + state.offset; }
 
-  function typeLabel(type) {
-    var words = type.replace(/_/g, " ");
-    return words.charAt(0).toUpperCase() + words.slice(1);
+  // ---- words -------------------------------------------------------------------------------
+  // A key is the English text: a word missing from the page's table shows in English.
+
+  function fill(text, values) {
+    return text.replace(/\{([a-z_]+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
   }
+
+  function t(key, values) {
+    var texts = WORDS.texts || {};
+    return fill(texts[key] || key, values);
+  }
+
+  // A count: the form for count's plural category, e.g. tn("{count} warning(s)", 3).
+  function tn(key, count, values) {
+    var forms = (WORDS.counts || {})[key] || {};
+    var text = forms[plurals.select(count)] || forms.other;
+    if (!text) { text = key.replace("(s)", count === 1 ? "" : "s"); }
+    return fill(text, Object.assign({ count: count }, values || {}));
+  }
+
+  // The word for a code (a violation type, a state...), else the code with spaces.
+  function word(table, code) {
+    var known = (WORDS[table] || {})[code];
+    return known || String(code).replace(/_/g, " ");
+  }
+
+  function capital(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
+
+  function typeLabel(type) { return capital(word("violation_types", type)); }
 
   function clockTime(iso) {
     return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
@@ -171,16 +202,17 @@
 
   function progressText(seat) {
     var exam = seat.device.heartbeat && seat.device.heartbeat.exam;
-    if (!exam) { return seat.session ? "no progress yet" : ""; }
-    var text = exam.state + " · " + exam.answered + "/" + exam.total;
+    if (!exam) { return seat.session ? t("no progress yet") : ""; }
+    var text = t("{state} · {answered}/{total}",
+      { state: word("exam_states", exam.state), answered: exam.answered, total: exam.total });
     if (exam.remaining_s !== null && exam.remaining_s !== undefined) {
       var left = exam.remaining_s;
       if (exam.state === "running" && seat.device.last_seen_at) {
         left -= (now() - Date.parse(seat.device.last_seen_at)) / 1000;
       }
-      text += " · " + mmss(left) + " left";
+      text += " · " + t("{time} left", { time: mmss(left) });
     }
-    if (exam.warnings) { text += " · " + exam.warnings + " warning" + (exam.warnings > 1 ? "s" : ""); }
+    if (exam.warnings) { text += " · " + tn("{count} warning(s)", exam.warnings); }
     return text;
   }
 
@@ -191,17 +223,18 @@
     tile.className = "tile conn-" + conn + (seat.seat_id === selected ? " selected" : "");
     var head = tile.querySelector(".tile-head");
     head.textContent = "";
+    var connWord = word("connections", conn);
     var dot = el("span", "dot conn-" + conn);
-    dot.title = conn;
+    dot.title = connWord;
     head.appendChild(dot);
     head.appendChild(el("strong", "label", seat.label));
-    if (conn !== "online") { head.appendChild(el("span", "conn-text", conn)); }
+    if (conn !== "online") { head.appendChild(el("span", "conn-text", connWord)); }
     if (seat.trust !== null && seat.trust !== undefined) {
       var score = el("span", "trust", String(seat.trust));
-      score.title = "trust score so far";
+      score.title = t("trust score so far");
       head.appendChild(score);
     }
-    tile.querySelector(".tile-cand").textContent = seat.candidate ? seat.candidate.name : "no candidate";
+    tile.querySelector(".tile-cand").textContent = seat.candidate ? seat.candidate.name : t("no candidate");
     tile.querySelector(".tile-progress").textContent = progressText(seat);
     var box = tile.querySelector(".tile-alerts");
     box.textContent = "";
@@ -222,9 +255,11 @@
     var stages = seat.device.heartbeat && seat.device.heartbeat.disabled_stages;
     var off = stages ? Object.keys(stages) : [];
     var note = tile.querySelector(".tile-stage-off");
-    note.textContent = off.length ? "off: " + off.join(", ") : "";
+    note.textContent = off.length ? t("off: {stages}", { stages: off.join(", ") }) : "";
     note.title = off.map(function (name) { return name + ": " + stages[name]; }).join("\n");
-    tile.setAttribute("aria-label", "Seat " + seat.label + ", " + conn + ", " + open.length + " open alerts");
+    tile.setAttribute("aria-label", t("Seat {seat}, {connection}, {alerts}", {
+      seat: seat.label, connection: connWord, alerts: tn("{count} open alert(s)", open.length)
+    }));
     if (pulse && open.length) {
       tile.classList.remove("pulse");
       void tile.offsetWidth; // restart the animation
@@ -245,14 +280,17 @@
       item.dataset.violation = a.violation_id;
       item.appendChild(el("span", "when", clockTime(a.started_at)));
       item.appendChild(el("strong", "where", seat ? seat.label : "?"));
-      item.appendChild(el("span", "what", typeLabel(a.type) + " (" + a.severity + ", " + a.state + ")"));
+      item.appendChild(el("span", "what", t("{what} ({severity}, {state})", {
+        what: typeLabel(a.type), severity: word("severities", a.severity), state: word("event_states", a.state)
+      })));
       if (a.at_seat_by) {
-        item.appendChild(el("span", "who", a.at_seat_by + " at the seat " + clockTime(a.at_seat_at)));
+        item.appendChild(el("span", "who",
+          t("{who} at the seat {time}", { who: a.at_seat_by, time: clockTime(a.at_seat_at) })));
       } else if (a.dispatched_to) {
-        item.appendChild(el("span", "who", (a.dispatched_to === me ? "you are" : a.dispatched_to + " is") +
-          " on the way"));
+        item.appendChild(el("span", "who", a.dispatched_to === me ? t("you are on the way")
+          : t("{who} is on the way", { who: a.dispatched_to })));
       } else if (a.acked_by) {
-        item.appendChild(el("span", "who muted", "seen by " + a.acked_by));
+        item.appendChild(el("span", "who muted", t("seen by {who}", { who: a.acked_by })));
       }
       if (mayAct && !a.at_seat_by) { item.appendChild(responseControls(a)); }
       list.appendChild(item);
@@ -267,10 +305,10 @@
       b.addEventListener("click", action);
       box.appendChild(b);
     }
-    if (!a.acked_by) { button("Acknowledge", "ack", function () { acknowledge(a.violation_id); }); }
+    if (!a.acked_by) { button(t("Acknowledge"), "ack", function () { acknowledge(a.violation_id); }); }
     if (invigilators.length) {
       var pick = el("select", "dispatch-to");
-      pick.setAttribute("aria-label", "Invigilator to send to the seat");
+      pick.setAttribute("aria-label", t("Invigilator to send to the seat"));
       invigilators.forEach(function (person) {
         var option = el("option", null, person.username);
         option.value = String(person.user_id);
@@ -278,11 +316,11 @@
         pick.appendChild(option);
       });
       box.appendChild(pick);
-      button(a.dispatched_to ? "Send instead" : "Send", "dispatch", function () {
+      button(a.dispatched_to ? t("Send instead") : t("Send"), "dispatch", function () {
         respond(a.violation_id, "dispatch", { user_id: Number(pick.value) });
       });
     }
-    button("At seat", "at-seat", function () { respond(a.violation_id, "at-seat"); });
+    button(t("At seat"), "at-seat", function () { respond(a.violation_id, "at-seat"); });
     return box;
   }
 
@@ -296,10 +334,10 @@
     var seat = state.seats[seatId];
     var panel = document.getElementById("seat-detail");
     panel.hidden = false;
-    document.getElementById("detail-title").textContent = "Seat " + seat.label;
+    document.getElementById("detail-title").textContent = t("Seat {seat}", { seat: seat.label });
     document.getElementById("detail-who").textContent = seat.candidate
       ? seat.candidate.name + " (" + seat.candidate.number + ")" + (seat.session ? " · " + seat.session.session_id : "")
-      : "no candidate";
+      : t("no candidate");
     loadDetail(seatId);
   }
 
@@ -319,28 +357,29 @@
 
   function renderDetail(detail) {
     var shot = document.getElementById("detail-snapshot");
-    shot.textContent = detail.latest_snapshot ? "" : "none";
+    shot.textContent = detail.latest_snapshot ? "" : t("none");
     if (detail.latest_snapshot) {
       var img = el("img");
       img.src = detail.latest_snapshot.url;
-      img.alt = "Latest snapshot of seat " + detail.label;
+      img.alt = t("Latest snapshot of seat {seat}", { seat: detail.label });
       shot.appendChild(img);
     }
     var clips = document.getElementById("detail-clips");
-    clips.textContent = detail.clips.length ? "" : "none";
+    clips.textContent = detail.clips.length ? "" : t("none");
     detail.clips.slice(0, 4).forEach(function (clip) {
       var video = el("video");
       video.controls = true;
       video.preload = "none";
       video.src = clip.url;
-      video.setAttribute("aria-label", typeLabel(clip.type) + " clip");
+      video.setAttribute("aria-label", t("{type} clip", { type: typeLabel(clip.type) }));
       clips.appendChild(video);
     });
     var events = document.getElementById("detail-events");
     events.textContent = "";
     detail.events.forEach(function (e) {
       events.appendChild(el("li", "sev-" + e.severity,
-        clockTime(e.started_at) + " " + typeLabel(e.type) + " · " + e.state + " · " + e.severity));
+        clockTime(e.started_at) + " " + typeLabel(e.type) + " · " + word("event_states", e.state) + " · " +
+        word("severities", e.severity)));
     });
   }
 
@@ -354,13 +393,16 @@
     mine.slice(0, 10).forEach(function (c) {
       var item = el("li", "command state-" + c.state);
       item.dataset.command = c.command_id;
-      var what = c.type === "warn" ? "Warning “" + c.text + "”"
-        : c.type === "message" ? "Message “" + c.text + "”"
-        : c.type === "adjust_time" ? "Time " + (c.seconds > 0 ? "+" : "") + Math.round(c.seconds / 60) + " min"
-        : typeLabel(c.type);
+      var what = c.type === "warn" ? t("Warning “{text}”", { text: c.text })
+        : c.type === "message" ? t("Message “{text}”", { text: c.text })
+        : c.type === "adjust_time"
+          ? t("Time {minutes} min", { minutes: (c.seconds > 0 ? "+" : "") + Math.round(c.seconds / 60) })
+        : word("command_types", c.type);
       item.appendChild(el("span", "what", what));
-      item.appendChild(el("span", "state", c.state + (c.detail ? ": " + c.detail : "")));
-      item.appendChild(el("span", "when muted", clockTime(c.issued_at) + " by " + c.issued_by));
+      // The detail is the kiosk's own text (English).
+      item.appendChild(el("span", "state", word("command_states", c.state) + (c.detail ? ": " + c.detail : "")));
+      item.appendChild(el("span", "when muted",
+        t("{time} by {who}", { time: clockTime(c.issued_at), who: c.issued_by })));
       list.appendChild(item);
     });
   }
@@ -378,7 +420,7 @@
 
   function showError(error) {
     var status = document.getElementById("live-state");
-    status.textContent = (error && error.message) || "the action failed";
+    status.textContent = (error && error.message) || t("the action failed");
     status.className = "live-state error";
   }
 
@@ -424,7 +466,7 @@
     document.querySelectorAll("button[data-command]").forEach(function (button) {
       button.addEventListener("click", function () {
         var type = button.dataset.command;
-        if (type === "end_exam" && !window.confirm("End the exam at this seat?")) { return; }
+        if (type === "end_exam" && !window.confirm(t("End the exam at this seat?"))) { return; }
         sendCommand(type);
       });
     });
@@ -435,8 +477,8 @@
   function connect(cursor) {
     var status = document.getElementById("live-state");
     var source = new EventSource("/api/v1/halls/" + encodeURIComponent(hallId) + "/live?after=" + cursor);
-    source.onopen = function () { status.textContent = "live"; status.className = "live-state ok"; };
-    source.onerror = function () { status.textContent = "reconnecting…"; status.className = "live-state warn"; };
+    source.onopen = function () { status.textContent = t("live"); status.className = "live-state ok"; };
+    source.onerror = function () { status.textContent = t("reconnecting…"); status.className = "live-state warn"; };
     source.onmessage = function (event) { apply(JSON.parse(event.data)); };
     source.addEventListener("reset", function () {
       // What we missed is no longer kept: take a fresh snapshot, the stream goes on from here.

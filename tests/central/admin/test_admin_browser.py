@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from central.db import create_db_engine, make_sessionmaker
+from central.domain_models import ImportJob
+from central.models import User
 from tests.central.admin.conftest import PASSWORD, fake_encoder, zip_of
 from tests.support.browser import chromium
 from tests.support.services import free_port
@@ -146,3 +151,43 @@ def test_create_a_hall_and_import_a_question_bank(served: str, tmp_path: Path) -
         page.screenshot(path=str(tmp_path / "import.png"), full_page=True)
     assert errors == []
     print(f"screenshots in {tmp_path}")
+
+
+def test_an_import_that_stops_being_updated_says_to_run_it_again(
+    served: str, admin_app: Flask, tmp_path: Path
+) -> None:
+    """The page follows a running job; when its row goes quiet (the worker running it died),
+    the next poll says interrupted and what to do."""
+    engine = create_db_engine(admin_app.config["DATABASE_URL"])
+    sessions = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        ada = session.scalar(select(User).where(User.username == "ada"))
+        assert ada is not None
+        session.add(
+            ImportJob(job_id="j1", owner_id=ada.id, kind="candidates", state="running",
+                      total=4, done=1, imported=["1"], problems=[], error=None,
+                      started_at=now, updated_at=now, finished_at=None)
+        )  # fmt: skip
+    errors: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{served}/admin/")
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{served}/admin/candidates/imports/j1")
+        state, error = page.locator("#import-state"), page.locator("#import-error")
+        expect(state).to_have_text("running: 1 of 4 checked, 1 imported")
+        expect(error).to_be_hidden()
+        with sessions.begin() as session:
+            job = session.get(ImportJob, "j1")
+            assert job is not None
+            job.updated_at = now - timedelta(minutes=2)
+        expect(state).to_have_text("interrupted: 1 of 4 checked, 1 imported")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("run the same import again")
+        page.screenshot(path=str(tmp_path / "import-interrupted.png"), full_page=True)
+    engine.dispose()
+    assert errors == []

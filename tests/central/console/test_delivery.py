@@ -22,7 +22,7 @@ from central.scoring.policy import ProctoringPolicy
 from central.services import store_batch
 from central.services.audit import SYSTEM
 from central.services.commands import advance, to_wire
-from central.services.delivery import deliver_due, deliver_seat, delivery_status, in_words
+from central.services.delivery import deliver_due, deliver_seat, delivery_status
 from central.services.planning import (
     CandidateRecord,
     HallLayout,
@@ -38,6 +38,7 @@ from central.services.planning import (
     replace_exam_definition,
     schedule_session,
 )
+from central.web.admin.deliveries import delivery_sentence
 from edge_agent.seat.commands import apply_command
 from edge_agent.seat.state import SeatState
 from protocol import CommandType, ExamSubmitted, uuid7
@@ -93,7 +94,7 @@ def test_a_sitting_goes_to_the_kiosk_as_an_exam_and_an_enrolment(
         _schedule(session, "sess-1", "cand-1", "A-01", timedelta(minutes=30))
         delivery = deliver_seat(session, SYSTEM, "A-01", NOW)
         assert (delivery.state, delivery.session_id) == ("sent", "sess-1")
-        assert in_words(delivery) == "Exam and enrolment sent to the kiosk."
+        assert delivery_sentence(delivery) == "Exam and enrolment sent to the kiosk."
         load, enrol = _deliveries(session)
         wires = [to_wire(load), to_wire(enrol)]
         expires = [load.expires_at, enrol.expires_at]
@@ -172,7 +173,7 @@ def test_without_a_kiosk_nothing_is_sent_until_one_is_bound(db: sessionmaker[Ses
         _schedule(session, "sess-2", "cand-1", "A-02", timedelta(minutes=30))
         waiting = deliver_seat(session, SYSTEM, "A-02", NOW)
         assert waiting.state == "no_kiosk"
-        assert in_words(waiting) == "Not sent yet: no kiosk is bound to the seat."
+        assert delivery_sentence(waiting) == "Not sent yet: no kiosk is bound to the seat."
         assert deliver_due(session, NOW) == []
         bind_kiosk(session, SYSTEM, "A-02", "kiosk-2")
         (sent,) = deliver_due(session, NOW)
@@ -187,7 +188,7 @@ def test_a_candidate_without_a_face_encoding_is_not_sent_and_the_admin_is_told(
         _schedule(session, "sess-1", "cand-2", "A-01", timedelta(minutes=30))
         delivery = deliver_seat(session, SYSTEM, "A-01", NOW)
         assert delivery.state == "not_enrolled"
-        assert "candidate 1002 has no face encoding" in in_words(delivery)
+        assert "candidate 1002 has no face encoding" in delivery_sentence(delivery)
         assert _deliveries(session) == []
 
 
@@ -204,7 +205,7 @@ def test_the_seat_moves_on_to_its_next_sitting_once_the_first_is_submitted(
         (first,) = deliver_due(session, NOW)
         assert first.session_id == "sess-early"  # the past one is over, the late one waits
         scheduling_late = deliver_seat(session, SYSTEM, "A-01", NOW)
-        assert in_words(scheduling_late, "sess-late").startswith(
+        assert delivery_sentence(scheduling_late, "sess-late").startswith(
             "The seat's next sitting is sess-early"
         )
     submitted = ExamSubmitted(
@@ -248,7 +249,7 @@ def test_an_exam_too_large_for_one_command_is_refused_before_it_is_queued(
         _schedule(session, "sess-1", "cand-1", "A-01", timedelta(minutes=30))
         delivery = deliver_seat(session, SYSTEM, "A-01", NOW)
         assert delivery.state == "invalid"
-        assert "a command may have at most 1048576" in in_words(delivery)
+        assert "a command may have at most 1048576" in delivery_sentence(delivery)
         assert _deliveries(session) == []
 
 

@@ -98,7 +98,7 @@ def test_svg_is_well_formed_accessible_and_escapes_text() -> None:
     root = ET.fromstring(svg)  # parses: nothing broke out of an attribute or element
     assert root.get("role") == "img"
     assert root.findtext(f"{SVG}title") == "Timeline for <b>1001</b>"
-    assert "3 violation(s) of 2 type(s)" in (root.findtext(f"{SVG}desc") or "")
+    assert "3 violations of 2 types" in (root.findtext(f"{SVG}desc") or "")
     bars = [r for r in root.iter(f"{SVG}rect") if r.get("data-decision")]
     assert [b.get("data-decision") for b in bars] == ["confirmed", "pending", "dismissed"]
     assert bars[1].get("fill") == f"url(#{HATCH_ID})"  # pending: hatched, not just a colour
