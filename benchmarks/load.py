@@ -12,7 +12,8 @@ Latency is the kiosk's creation time (its wall clock, the same machine here) to 
 `received_at`, taken inside the transaction that commits the message.
 
 The last line is JSON: sent, stored, lost, duplicated, events_per_s, p50_ms, p99_ms,
-broker_cpu and ingest_cpu (percent of one core, all workers together), and the settings.
+broker_cpu, ingest_cpu and kiosk_cpu (percent of one core; all workers, all simulated kiosks
+together), the machine's cpu_count, and the settings.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import dataclasses
 import json
 import math
+import resource
 import shutil
 import subprocess
 import sys
@@ -115,6 +117,11 @@ def _cpu_seconds(pids: list[int]) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _latencies_and_commits(database_url: str) -> tuple[list[float], list[datetime]]:
@@ -214,7 +221,9 @@ def measure(options: LoadOptions, database_url: str, workdir: Path) -> dict[str,
             cpu_before = (_cpu_seconds([broker.proc.pid]), _cpu_seconds(ingest_pids))
             started = time.monotonic()
             kiosks = _start_kiosks(options, broker.url, workdir)
+        children_before = _children_cpu()
         codes = [proc.wait(options.seconds + 900) for proc in kiosks]
+        kiosk_cpu = _children_cpu() - children_before  # the kiosks are the children reaped
         wall = time.monotonic() - started
         broker_cpu = _cpu_seconds([broker.proc.pid]) - cpu_before[0]
         ingest_cpu = _cpu_seconds(ingest_pids) - cpu_before[1]
@@ -247,6 +256,10 @@ def measure(options: LoadOptions, database_url: str, workdir: Path) -> dict[str,
         "p99_ms": round(_percentile(latencies, 0.99), 1),
         "broker_cpu": round(100 * broker_cpu / wall, 1),
         "ingest_cpu": round(100 * ingest_cpu / wall, 1),
+        # The simulated kiosks themselves: on a machine with few cores they compete with the
+        # broker, the database and the workers, and the latency includes their queueing.
+        "kiosk_cpu": round(100 * kiosk_cpu / wall, 1),
+        "cpu_count": psutil.cpu_count(),
     }
 
 

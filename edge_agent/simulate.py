@@ -159,7 +159,10 @@ class SimKiosk:
             self._ledger.record(message)
             self.created += 1
             if rate > 0:
-                self._stop.wait(self._rng.expovariate(rate))
+                pause = self._rng.expovariate(rate)
+                if self._deadline is not None:  # a slow rate must not outlive the run
+                    pause = min(pause, max(0.0, self._deadline - time.monotonic()))
+                self._stop.wait(pause)
 
     def producing(self) -> bool:
         return self._thread.is_alive()

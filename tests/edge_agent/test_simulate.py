@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -152,6 +153,22 @@ def test_timed_run_stops_producing_and_drains(
     assert summary["created"] > 10
     assert summary["created"] == summary["acked"]
     assert {h.device_id for h in central.heartbeats()} == {"sim-kiosk-01", "sim-kiosk-02"}
+
+
+def test_a_slow_rate_ends_with_the_run_not_with_the_next_arrival(
+    mosquitto: BrokerUrl,
+    central: CentralStub,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One message every ~1000 s on average: the run still ends after its one second."""
+    args = ("--kiosks", "2", "--seconds", "1", "--rate", "0.001", "--drain-timeout", "5")
+    started = time.monotonic()
+    code = main(simulate_args(mosquitto, tmp_path / "data", *args))
+    assert time.monotonic() - started < 15
+    summary = summary_of(capsys.readouterr().out)
+    assert code == 0
+    assert summary["created"] == summary["acked"]
 
 
 def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
