@@ -70,6 +70,8 @@ def render_conf(settings: BrokerSettings, paths: BrokerPaths) -> str:
         "max_queued_messages 0",
         f"max_queued_bytes {settings.max_queued_bytes}",
         f"max_packet_size {settings.max_packet_size}",
+        "# Ingest acks a message only after committing it: let a whole batch be in flight.",
+        f"max_inflight_messages {settings.max_inflight_messages}",
         "connection_messages true",
         "",
         "# Kiosks: TLS only.",

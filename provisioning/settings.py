@@ -44,6 +44,13 @@ class BrokerSettings(Section):
         ge=1024 * 1024,
         description="Per-client queue bound in bytes (max_queued_messages is 0: no count limit).",
     )
+    max_inflight_messages: int = Field(
+        1000,
+        ge=20,
+        le=65535,
+        description="QoS 1 messages sent to one client and not yet acked. Mosquitto's default, "
+        "20, holds an ingest worker (which acks only after its commit) to batches of 20.",
+    )
     max_packet_size: int = Field(
         1024 * 1024,
         ge=64 * 1024,

@@ -31,7 +31,14 @@ from central.reports.timeline import (
     no_violations,
     type_label,
 )
-from central.reports.translation import _, decision, integrity_summary, ngettext, pgettext
+from central.reports.translation import (
+    _,
+    decision,
+    integrity_summary,
+    ngettext,
+    pgettext,
+    result_reason,
+)
 from central.scoring.result import number
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -133,11 +140,11 @@ def _verdict(pdf: ReportPDF, report: CandidateReport) -> None:
     pdf.ln(3)
     if report.released:
         kind = "pass" if report.passed else "fail"
-        text = report.reason
+        text = result_reason(report.current)
     else:
         kind = "provisional"
         pdf.line_of(_("Provisional: not yet released"), 10, bold=True)
-        text = _("As it stands: %(reason)s", reason=report.reason)
+        text = _("As it stands: %(reason)s", reason=result_reason(report.current))
     pdf.set_fill_color(*VERDICT_COLOURS[kind])
     pdf.style(12, bold=True)
     pdf.multi_cell(0, 7, pdf.clean(text), fill=True, padding=2, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -10,6 +10,7 @@ central/babel.cfg extracts reports/**.py into the console's catalogue.
 from __future__ import annotations
 
 from central.services.integrity import IntegrityReport
+from central.services.results import SessionResult
 
 
 def _(string: str, **variables: object) -> str:
@@ -43,6 +44,14 @@ def decision(code: str) -> str:
     from central.web import labels  # noqa: PLC0415 - circular at the top
 
     return labels.decision(code)
+
+
+def result_reason(current: SessionResult) -> str:
+    """The session's pass/fail reason in the request's language (central.web.result_words):
+    the released decision and figures, in English outside a request."""
+    from central.web import result_words  # noqa: PLC0415 - circular at the top
+
+    return result_words.shown_reason(current)
 
 
 def integrity_summary(report: IntegrityReport) -> str:

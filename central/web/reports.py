@@ -23,6 +23,7 @@ from central.services.audit import record
 from central.web.access import current_info, require_hall
 from central.web.auth import role_required
 from central.web.database import get_session
+from central.web.result_words import shown_reason
 from central.web.review import REVIEW_ROLES
 from central.web.translation import _
 
@@ -57,6 +58,7 @@ def report_page(session_id: str) -> str:
         report=report,
         current=report.current,
         sitting=report.current.exam_session,
+        reason=shown_reason(report.current),
         chart=Markup(render_svg(report.timeline(), title)),  # noqa: S704 - escaped in render_svg
         clock=clock,
         type_label=type_label,

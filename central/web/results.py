@@ -1,5 +1,6 @@
-"""The candidate's result page: pass or fail with the reason, the violation log with each
-decision and its cost, and the quiz breakdown with its penalties."""
+"""The candidate's result page: pass or fail with the reason (in the page's language,
+central/web/result_words.py), the violation log with each decision and its cost, and the quiz
+breakdown with its penalties."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from central.services.results import session_result
 from central.services.review import evidence_links
 from central.web.auth import role_required
 from central.web.database import get_session
+from central.web.result_words import shown_reason
 from central.web.review import REVIEW_ROLES, ActionForm
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -27,6 +29,7 @@ def session_result_page(session_id: str) -> str:
     return render_template(
         "result.html",
         current=current,
+        reason=shown_reason(current),
         sitting=sitting,
         candidate=session.get(Candidate, sitting.candidate_id),
         seat=session.get(Seat, sitting.seat_id),

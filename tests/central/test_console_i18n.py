@@ -4,6 +4,7 @@ it, with the Flask test client and in Debian's Chromium."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -20,6 +21,7 @@ from werkzeug.serving import make_server
 
 import central
 from central.db import create_db_engine, make_sessionmaker
+from central.domain_models import Exam, ExamSession
 from central.services.delivery import Delivery
 from central.services.planning import SESSION_STATES
 from central.web import create_app, labels
@@ -389,6 +391,9 @@ def test_result_page_report_and_exports_column_in_french(day_app: tuple[Flask, D
     assert "en attente" in result  # a flag not yet reviewed
     assert "information" in result  # the raised hand
     assert "Intégrité des preuves invérifiable" in result
+    # The reason in French words, from the live result (two flags still pending).
+    provisional = "Non publié. Provisoire : Réussite : confiance 87 ≥ 70, note 75 % ≥ 40 %"
+    assert _verdict(result) == provisional
     assert "4 réponses, +4 points" in result
     assert "1 réponse, \N{MINUS SIGN}0.25 points (notation négative)" in result
     assert "<td>correcte</td>" in result
@@ -399,6 +404,7 @@ def test_result_page_report_and_exports_column_in_french(day_app: tuple[Flask, D
     assert _lang(report) == "fr"
     assert "<h1>Rapport du candidat</h1>" in report
     assert "Provisoire : pas encore publié." in report
+    assert _verdict(report) == "En l'état : Réussite : confiance 87 ≥ 70, note 75 % ≥ 40 %"
     assert "Chronologie des infractions" in report
     assert "Journal des infractions" in report
     assert "Correctes : 4 réponses, +4 points" in report
@@ -410,19 +416,29 @@ def test_result_page_report_and_exports_column_in_french(day_app: tuple[Flask, D
     assert "Timeline of violations" not in report
 
 
+def _pdf_text(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    document = pdfium.PdfDocument(response.data)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+def _verdict(page: str) -> str:
+    match = re.search(r'id="verdict">(.*?)</p>', page, re.S)
+    assert match, "the page states its verdict"
+    return html.unescape(match.group(1))
+
+
 def test_the_pdf_report_follows_the_language(day_app: tuple[Flask, Day]) -> None:
     client = day_app[0].test_client()
     _choose(client, "fr")
     _login(client, "rita")
 
     def pdf_text(path: str) -> str:
-        response = client.get(path)
-        assert response.status_code == 200
-        document = pdfium.PdfDocument(response.data)
-        try:
-            return "\n".join(page.get_textpage().get_text_range() for page in document)
-        finally:
-            document.close()
+        return _pdf_text(client, path)
 
     text = pdf_text("/results/sessions/sess-1/report.pdf")
     for words in (
@@ -430,6 +446,7 @@ def test_the_pdf_report_follows_the_language(day_app: tuple[Flask, Day]) -> None
         "Provisoire : pas encore publié",
         "Score de confiance : 87 (réussite à partir de 70)",
         "Note au questionnaire : 3.75 sur 5 (75 %, réussite à partir de 40 %)",
+        "En l'état : Réussite : confiance 87 ≥ 70, note 75 % ≥ 40 %",
         "Chronologie des infractions",
         "Journal des infractions",
         "En attente d'examen",  # the chart's legend
@@ -447,7 +464,49 @@ def test_the_pdf_report_follows_the_language(day_app: tuple[Flask, Day]) -> None
     english = pdf_text("/results/sessions/sess-1/report.pdf")
     assert "Candidate report" in english
     assert "Pending review" in english
+    assert "As it stands: Pass: trust 87 ≥ 70, score 75 % ≥ 40 %" in english
     assert "Rapport du candidat" not in english
+
+
+def test_released_reasons_in_french_say_what_was_released(
+    day_app: tuple[Flask, Day], migrated_sqlite_url: str
+) -> None:
+    """The stored reason is English; pages show the same decision and figures in French, and
+    the stored text itself once the live result no longer gives it (a policy edited later)."""
+    app, day = day_app
+    client = app.test_client()
+    _choose(client, "fr")
+    _login(client, "rita")
+    token = _csrf(client, QUEUE)
+    for flag in (day.phone, day.looking_away):  # the last decision releases the result
+        data = {"decision": "confirmed", "note": "", "csrf_token": token}
+        assert client.post(f"/review/violations/{flag}", data=data).status_code == 303
+    engine = create_db_engine(migrated_sqlite_url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        sitting = session.get(ExamSession, "sess-1")
+        assert sitting is not None
+        assert sitting.released_at is not None
+        assert sitting.result_reason == "Pass: trust 73.9 ≥ 70, score 75 % ≥ 40 %"
+
+    french = "Réussite : confiance 73,9 ≥ 70, note 75 % ≥ 40 %"
+    assert _verdict(_page(client, "/results/sessions/sess-1")) == french
+    assert _verdict(_page(client, "/results/sessions/sess-1/report")) == french
+    assert french in _pdf_text(client, "/results/sessions/sess-1/report.pdf")
+    unreleased = _verdict(_page(client, "/results/sessions/sess-2"))
+    assert unreleased == "Non publié. Provisoire : Échec : note 20 % < 40 %"
+
+    # The exam's pass mark raised after the release: the live result would now fail, but the
+    # pages keep the released pass, in its stored words.
+    with sessions.begin() as session:
+        exam = session.get(Exam, "exam-1")
+        assert exam is not None
+        exam.proctoring = {**exam.proctoring, "pass_threshold": 80.0}
+    engine.dispose()
+    stored = "Pass: trust 73.9 ≥ 70, score 75 % ≥ 40 %"
+    assert _verdict(_page(client, "/results/sessions/sess-1")) == stored
+    assert _verdict(_page(client, "/results/sessions/sess-1/report")) == stored
+    assert stored in _pdf_text(client, "/results/sessions/sess-1/report.pdf")
 
 
 def test_delivery_sentences_follow_the_language(day_app: tuple[Flask, Day]) -> None:

@@ -110,6 +110,7 @@ def test_broker_configuration_has_the_required_settings(centre: Path) -> None:
     ):
         assert line in conf, line
     assert any(line.startswith("max_queued_bytes ") for line in conf)
+    assert "max_inflight_messages 1000" in conf  # not Mosquitto's 20: batches, not trickles
     assert any(line.startswith("max_packet_size ") for line in conf)
     assert f"password_file {(centre / 'broker/passwd').resolve()}" in conf
 

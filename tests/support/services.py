@@ -90,7 +90,7 @@ class MosquittoInstance:
             "autosave_interval 1",
             # 0 = no limit on queued messages: never drop silently (bounded by bytes in prod).
             "max_queued_messages 0",
-            "max_inflight_messages 100",
+            "max_inflight_messages 1000",
             "sys_interval 1",
             f"log_dest file {self.log}",
             "log_type error",
